@@ -1,0 +1,23 @@
+// Refcount block entries of 1 to 64 bits (refcount_order 0..6).
+// Widths of 8 bits and more are big-endian integers; narrower ones pack into each byte from
+// its least significant bit (entry 0 is bit 0 of byte 0).
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+namespace qcow2 {
+
+// Reads entry `index` of a refcount block; the caller keeps index below the block's entries.
+uint64_t refcount_at(std::span<const uint8_t> block, uint64_t index, uint32_t refcount_order);
+
+// Writes entry `index`; value must fit in 1 << refcount_order bits.
+void set_refcount_at(std::span<uint8_t> block, uint64_t index, uint32_t refcount_order,
+                     uint64_t value);
+
+// The largest refcount a width can hold.
+inline uint64_t refcount_max(uint32_t refcount_order) {
+  return refcount_order >= 6 ? ~0ULL : (1ULL << (1U << refcount_order)) - 1;
+}
+
+}  // namespace qcow2

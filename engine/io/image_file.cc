@@ -1,0 +1,83 @@
+#include "engine/io/image_file.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace qcow2 {
+
+Result<ImageFile> ImageFile::open_read_only(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    const int err = errno;
+    std::string msg = fmt::format("{}: cannot open: {}", path, std::strerror(err));
+    return err == ENOENT ? Status::NotFound(msg) : Status::IOError(msg);
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return Status::IOError(fmt::format("{}: cannot stat: {}", path, std::strerror(err)));
+  }
+  if (S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    return Status::InvalidArgument(fmt::format("{}: is a directory, not an image file", path));
+  }
+  uint64_t size = static_cast<uint64_t>(st.st_size);
+  if (S_ISBLK(st.st_mode)) {
+    off_t end = ::lseek(fd, 0, SEEK_END);
+    size = end > 0 ? static_cast<uint64_t>(end) : 0;
+  } else if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Status::InvalidArgument(fmt::format("{}: is not a regular file or block device", path));
+  }
+  return ImageFile(fd, size, path);
+}
+
+ImageFile::ImageFile(ImageFile&& o) noexcept : fd_(o.fd_), size_(o.size_), path_(std::move(o.path_)) {
+  o.fd_ = -1;
+}
+
+ImageFile& ImageFile::operator=(ImageFile&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = o.fd_;
+    size_ = o.size_;
+    path_ = std::move(o.path_);
+    o.fd_ = -1;
+  }
+  return *this;
+}
+
+ImageFile::~ImageFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Status ImageFile::read(uint64_t offset, std::span<uint8_t> out) const {
+  if (offset > size_ || out.size() > size_ - offset) {
+    return Status::Corruption(fmt::format("{} bytes at offset 0x{:x} lie past the end of the "
+                                          "{}-byte file",
+                                          out.size(), offset, size_));
+  }
+  size_t done = 0;
+  while (done < out.size()) {
+    ssize_t n = ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status::IOError(fmt::format("{}: read of {} bytes at 0x{:x} failed: {}", path_,
+                                         out.size(), offset, std::strerror(errno)));
+    }
+    if (n == 0) {
+      return Status::IOError(fmt::format("{}: file shrank while reading at 0x{:x}", path_,
+                                         offset + done));
+    }
+    done += static_cast<size_t>(n);
+  }
+  return Status::Ok();
+}
+
+}  // namespace qcow2
