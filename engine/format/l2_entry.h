@@ -5,6 +5,7 @@
 #include <span>
 
 #include "engine/format/geometry.h"
+#include "engine/format/l1_entry.h"
 
 namespace qcow2 {
 
