@@ -1,0 +1,105 @@
+#include "engine/check/checker.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <map>
+
+#include "engine/check/counting_sink.h"
+#include "engine/check/header_findings.h"
+#include "engine/check/interpolate.h"
+#include "engine/check/reference_walk.h"
+#include "engine/check/refcount_compare.h"
+#include "engine/check/referrers.h"
+
+namespace qcow2 {
+namespace {
+
+// Metadata clusters that something else also references, or that two kinds of metadata
+// share: overlaps, even where the refcount happens to agree with the count.
+std::unordered_set<uint64_t> overlap_candidates(std::vector<MetaRange>& meta, RefCounter& counter) {
+  std::map<uint64_t, std::pair<uint64_t, Role>> per_cluster;  // cluster -> (metadata refs, first role)
+  std::unordered_set<uint64_t> out;
+  for (const MetaRange& m : meta) {
+    for (uint64_t c = m.first; c < m.first + m.count; ++c) {
+      auto [it, fresh] = per_cluster.try_emplace(c, 0, m.role);
+      ++it->second.first;
+      if (!fresh && it->second.second != m.role) out.insert(c);
+    }
+  }
+  for (const auto& [c, info] : per_cluster)
+    if (c < counter.clusters() && counter.get(c) > info.first) out.insert(c);
+  return out;
+}
+
+std::vector<MetaRange> merge_ranges(std::vector<MetaRange> v) {
+  std::sort(v.begin(), v.end(), [](const MetaRange& a, const MetaRange& b) { return a.first < b.first; });
+  std::vector<MetaRange> out;
+  for (const MetaRange& m : v) {
+    if (!out.empty() && out.back().role == m.role && out.back().first + out.back().count == m.first)
+      out.back().count += m.count;
+    else if (out.empty() || out.back().first != m.first || out.back().role != m.role)
+      out.push_back(m);
+  }
+  return out;
+}
+
+void finish_stats(const Image& img, const std::vector<MetaRange>& meta, CheckStats& st) {
+  const Geometry& g = img.geometry();
+  const uint64_t size = img.header().size;
+  st.total_clusters = (size + g.cluster_size - 1) >> g.cluster_bits;
+  st.file_clusters = (img.file_size() + g.cluster_size - 1) >> g.cluster_bits;
+  uint64_t global_meta = 0;
+  for (const MetaRange& m : meta)
+    if (m.role != Role::kL2 && m.role != Role::kSnapshotL1) global_meta += m.count;
+  const uint64_t not_inactive = st.active_clusters + global_meta;
+  st.inactive_only_clusters = st.used_clusters > not_inactive ? st.used_clusters - not_inactive : 0;
+  st.defrag_release_clusters = st.file_clusters > st.used_clusters ? st.file_clusters - st.used_clusters : 0;
+  const uint64_t mapped = st.l2.used + st.l2.zero_alloc + st.l2.compressed;
+  if (st.total_clusters > 0 && mapped >= st.total_clusters && st.l1.unused == 0) {
+    struct stat sb {};
+    const bool sparse = ::fstat(img.file().fd(), &sb) == 0 && uint64_t(sb.st_blocks) * 512 < size;
+    st.preallocation = sparse ? "metadata" : "full";
+  }
+}
+
+}  // namespace
+
+Result<CheckResult> check_image(const Image& img, const CheckOptions& opts) {
+  CheckResult res;
+  std::vector<Finding> header = header_findings(img, opts);
+  auto report = [&](unsigned pct) { if (opts.progress) opts.progress(pct); };
+  if (!img.walkable()) {
+    res.findings = std::move(header);
+    res.status = status_of(res.findings);
+    if (res.status < ImageStatus::kCorrupt) res.status = ImageStatus::kCorrupt;
+    return res;
+  }
+  const Geometry& g = img.geometry();
+  const uint64_t clusters = (img.file_size() + g.cluster_size - 1) >> g.cluster_bits;
+  CountingSink sink(g, clusters, img.snapshots().snapshots.size() + 2, opts.max_findings_per_code);
+  report(0);
+  WalkOptions wo;
+  wo.verify_compressed = opts.verify_compressed;
+  QCOW2_RETURN_IF_ERROR(walk_references(img, sink, &res.stats, wo));
+  report(50);
+
+  CompareOutput cmp;
+  cmp.watch = overlap_candidates(sink.metadata(), sink.counter());
+  QCOW2_RETURN_IF_ERROR(compare_refcounts(img, sink, res.stats, opts.max_suspects, cmp));
+  res.stats.counter_bytes = sink.counter().memory_bytes();
+  report(80);
+
+  res.findings = sink.flush();
+  res.findings.insert(res.findings.end(), header.begin(), header.end());
+  if (!cmp.suspects.empty()) QCOW2_RETURN_IF_ERROR(name_referrers(img, cmp.suspects, res.findings));
+  interpolate_damaged_l2(img, res.findings);
+
+  res.metadata = merge_ranges(std::move(sink.metadata()));
+  finish_stats(img, res.metadata, res.stats);
+  res.status = status_of(res.findings);
+  report(100);
+  return res;
+}
+
+}  // namespace qcow2

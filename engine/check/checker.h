@@ -1,0 +1,42 @@
+// The consistency check: one counting walk, one pass over the refcount blocks, and — only when
+// something is wrong — a walk that names every referrer of each suspect cluster.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "engine/check/finding.h"
+#include "engine/check/reference.h"
+#include "engine/check/stats.h"
+#include "engine/io/image.h"
+
+namespace qcow2 {
+
+struct CheckOptions {
+  bool skip_backing = false;        // -b: do not require the backing file to exist
+  bool verify_compressed = true;
+  size_t max_findings_per_code = 10000;  // further ones are counted in a summary finding
+  size_t max_suspects = 65536;           // clusters whose referrers the last pass names
+  std::function<void(unsigned percent)> progress;  // called as passes complete
+};
+
+// A run of host clusters that metadata occupies.
+struct MetaRange {
+  uint64_t first = 0;
+  uint64_t count = 0;
+  Role role = Role::kHeader;
+};
+
+struct CheckResult {
+  std::vector<Finding> findings;
+  CheckStats stats;
+  ImageStatus status = ImageStatus::kGood;
+  std::vector<MetaRange> metadata;  // sorted by first cluster
+};
+
+// Checks `img`; fails only on I/O errors. An image too damaged to walk yields a result whose
+// findings say why (status corrupt).
+Result<CheckResult> check_image(const Image& img, const CheckOptions& opts = {});
+
+}  // namespace qcow2

@@ -1,0 +1,154 @@
+#include "engine/check/l2_scan.h"
+
+#include <fmt/format.h>
+
+#include "engine/format/compressed.h"
+
+namespace qcow2 {
+
+L2Scanner::L2Scanner(const Image& img, ReferenceSink& sink, CheckStats* stats, bool verify_compressed)
+    : img_(img), g_(img.geometry()), sink_(sink), stats_(stats), verify_compressed_(verify_compressed),
+      findings_(sink.wants_findings()) {}
+
+bool L2Scanner::fits(uint64_t off, uint64_t len) const {
+  return off <= img_.file_size() && len <= img_.file_size() - off;
+}
+
+void L2Scanner::report(const char* code, const L2Table& t, uint64_t index, std::string msg, std::string fix) {
+  if (!findings_) return;
+  Finding f = make_finding(code, Category::kCorrupt, fmt::format("L2 table 0x{:x}", t.offset),
+                           std::move(msg), std::move(fix));
+  f.file_offset = t.offset + index * g_.l2_entry_bytes;
+  f.index = index;
+  f.guest_offset = g_.guest_offset(t.l1_index, index);
+  sink_.finding(std::move(f));
+}
+
+Status L2Scanner::scan(const L2Table& t) {
+  QCOW2_RETURN_IF_ERROR(img_.read_cluster(t.offset, table_));
+  EntryStats* st = nullptr;
+  if (stats_) st = t.active_times ? &stats_->l2 : &stats_->snapshot_l2;
+  last_host_ = 0;
+  for (uint64_t i = 0; i < g_.l2_entries; ++i) entry(t, i, l2_entry_at(table_, i, g_), st);
+  return Status::Ok();
+}
+
+void L2Scanner::entry(const L2Table& t, uint64_t i, const L2Entry& e, EntryStats* st) {
+  const uint64_t guest = g_.guest_offset(t.l1_index, i);
+  const bool vm_state = guest >= t.disk_size;
+  const bool active = t.active_times > 0;
+  Referrer r{vm_state ? Role::kVmState : Role::kData, t.first_snapshot,
+             t.offset + i * g_.l2_entry_bytes, t.offset, i, t.l1_index, guest};
+
+  if (e.kind == L2Kind::kCompressed) {
+    compressed(t, i, e, r, st);
+    return;
+  }
+  if (e.reserved) {
+    if (st) ++st->reserved;
+    report("l2-reserved-bits", t, i,
+           fmt::format("L2 entry 0x{:016x} has reserved bits 0x{:x} set", e.raw, e.reserved),
+           "clear the reserved bits (the data offset is kept)");
+  }
+  if (g_.extended_l2 && e.alloc_and_zero())
+    report("l2-subcluster-alloc-and-zero", t, i,
+           fmt::format("subclusters 0x{:08x} are marked both allocated and zero", e.alloc_and_zero()),
+           "clear their zero bits if the data is wanted, or their allocation bits");
+  if (e.kind == L2Kind::kUnallocated) {
+    if (st) ++st->unused;
+    if (g_.extended_l2 && e.alloc_mask() && !g_.external_data)
+      report("l2-unallocated-with-alloc-bits", t, i,
+             fmt::format("no host cluster, but subclusters 0x{:08x} are marked allocated", e.alloc_mask()),
+             "clear the allocation bits");
+    else if (e.copied && !g_.external_data)
+      report("l2-copied-unallocated", t, i, "COPIED is set on an entry without a host cluster",
+             "clear bit 63 of the entry");
+    return;
+  }
+  if (e.kind == L2Kind::kZeroPlain) {
+    if (st) ++st->zero_plain;
+    if (img_.header().version < 3)
+      report("l2-zero-flag-v2", t, i, "the zero flag is set in a version 2 image, which has no zero clusters",
+             "clear bit 0 of the entry, or upgrade with qemu-img amend -o compat=1.1");
+    return;
+  }
+  if (st) ++(e.kind == L2Kind::kZeroAlloc ? st->zero_alloc : st->used);
+  if (e.unaligned) {
+    if (st) ++st->unaligned;
+    report(e.kind == L2Kind::kZeroAlloc ? "l2-prealloc-unaligned" : "l2-unaligned", t, i,
+           fmt::format("host offset 0x{:x} is not cluster aligned", e.host_offset),
+           "restore the entry (see the interpolated value, if any)");
+    return;
+  }
+  if (stats_ && active && !vm_state) {
+    ++stats_->allocated_clusters;
+    if (last_host_ != 0 && e.host_offset != last_host_ + g_.cluster_size) ++stats_->fragmented_clusters;
+    last_host_ = e.host_offset;
+    if (e.copied) ++stats_->cow_growth_clusters;
+  }
+  if (g_.external_data) return;  // data lives in the data file: no refcounts
+  // QEMU leaves the last data cluster short when only its first subclusters were written:
+  // a cluster is past the end only when it starts there.
+  if (e.host_offset >= img_.file_size()) {
+    if (st) ++st->invalid;
+    report("l2-past-eof", t, i, fmt::format("host offset 0x{:x} lies past the end of the file", e.host_offset),
+           "restore the entry (see the interpolated value, if any)");
+    return;
+  }
+  const uint64_t c = g_.cluster_index(e.host_offset);
+  sink_.reference(c, 1, t.times, r);
+  if (active) sink_.active(c, e.copied);
+}
+
+void L2Scanner::compressed(const L2Table& t, uint64_t i, const L2Entry& e, const Referrer& r, EntryStats* st) {
+  if (st) ++st->compressed;
+  if (stats_ && t.active_times && r.role == Role::kData) {
+    ++stats_->allocated_clusters;
+    ++stats_->fragmented_clusters;
+    ++stats_->compressed_clusters;
+    last_host_ = 0;
+  }
+  if (e.copied)
+    report("l2-compressed-copied", t, i, "COPIED is set on a compressed cluster", "clear bit 63 of the entry");
+  if (g_.external_data) {
+    report("l2-compressed-data-file", t, i, "compressed cluster in an image with an external data file",
+           "the entry cannot be read; restore it from a backup");
+    return;
+  }
+  if (g_.extended_l2 && e.bitmap) {
+    report("l2-compressed-bitmap", t, i,
+           fmt::format("compressed cluster with a non-zero subcluster bitmap 0x{:016x}", e.bitmap),
+           "clear the bitmap word");
+    return;
+  }
+  const uint64_t start = e.comp_offset & ~511ULL;
+  const uint64_t len = (e.comp_extra_sectors + 1) * 512;
+  if (e.comp_offset == 0 || !fits(start, 1) || start >> 56) {
+    if (st) ++st->invalid;
+    report("l2-compressed-past-eof", t, i,
+           fmt::format("compressed data at 0x{:x} lies outside the file", e.comp_offset),
+           "restore the entry from a backup");
+    return;
+  }
+  // The last sector may stand past the end of the file when it is the last stream.
+  const uint64_t avail = std::min(len, img_.file_size() - start);
+  const uint64_t first = g_.cluster_index(start);
+  const uint64_t last = g_.cluster_index(start + avail - 1);
+  sink_.reference(first, last - first + 1, t.times, r);
+  if (!verify_compressed_ || !findings_) return;
+
+  packed_.resize(e.comp_offset + e.comp_length > img_.file_size() ? img_.file_size() - e.comp_offset : e.comp_length);
+  plain_.resize(g_.cluster_size);
+  Status s = img_.file().read(e.comp_offset, packed_);
+  if (s.ok()) {
+    const auto type = static_cast<CompressionType>(img_.header().compression_type);
+    s = decompress_cluster(type, packed_, plain_);
+  }
+  if (!s.ok())
+    report("l2-compressed-bad-stream", t, i,
+           fmt::format("compressed cluster at 0x{:x} ({} bytes) does not decompress to one cluster: {}",
+                       e.comp_offset, e.comp_length, s.message()),
+           "the guest cluster is unreadable; restore it from a backup or a snapshot");
+}
+
+}  // namespace qcow2

@@ -1,0 +1,48 @@
+// Scans one distinct L2 table: checks every entry and references its data clusters.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "engine/check/reference.h"
+#include "engine/check/stats.h"
+#include "engine/format/l2_entry.h"
+#include "engine/io/image.h"
+
+namespace qcow2 {
+
+// An L2 table and the L1 entries that point at it.
+struct L2Table {
+  uint64_t offset = 0;
+  uint32_t times = 0;         // L1 entries pointing here, over all L1 tables
+  uint32_t active_times = 0;  // of which in the active L1
+  int32_t first_snapshot = kActive;
+  uint64_t l1_index = 0;      // of the first pointer (the guest offsets follow it)
+  uint64_t l1_entry_offset = 0;
+  uint64_t disk_size = 0;     // of the first pointer's L1: entries beyond map VM state
+};
+
+class L2Scanner {
+ public:
+  L2Scanner(const Image& img, ReferenceSink& sink, CheckStats* stats, bool verify_compressed);
+  Status scan(const L2Table& t);
+
+ private:
+  void entry(const L2Table& t, uint64_t index, const L2Entry& e, EntryStats* st);
+  void compressed(const L2Table& t, uint64_t index, const L2Entry& e, const Referrer& r, EntryStats* st);
+  void report(const char* code, const L2Table& t, uint64_t index, std::string msg, std::string fix);
+  bool fits(uint64_t off, uint64_t len) const;
+
+  const Image& img_;
+  const Geometry& g_;
+  ReferenceSink& sink_;
+  CheckStats* stats_;
+  bool verify_compressed_;
+  bool findings_;
+  std::vector<uint8_t> table_;
+  std::vector<uint8_t> packed_;
+  std::vector<uint8_t> plain_;
+  uint64_t last_host_ = 0;  // for qemu-img's fragmentation count
+};
+
+}  // namespace qcow2

@@ -1,0 +1,47 @@
+// Per-host-cluster state for the check, kept compact for multi-terabyte images:
+// a saturating reference counter of 4, 8, 16 or 32 bits (wide enough for every legitimate
+// count the image can have; the rare counts beyond it go to an exact overflow map), and two
+// bits recording whether the active tables reference the cluster with COPIED set or clear.
+#pragma once
+
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
+
+namespace qcow2 {
+
+class RefCounter {
+ public:
+  // `clusters` host clusters; `max_expected` the largest count a healthy image can need
+  // (snapshots + 2), which picks the counter width.
+  RefCounter(uint64_t clusters, uint64_t max_expected);
+
+  uint64_t clusters() const { return clusters_; }
+  unsigned counter_bits() const { return bits_; }
+  uint64_t memory_bytes() const;
+
+  void add(uint64_t cluster, uint64_t n);
+  uint64_t get(uint64_t cluster) const;
+
+  // Active references: whether some carry COPIED and some do not.
+  void mark_active(uint64_t cluster, bool copied);
+  bool active(uint64_t cluster) const { return test(active_set_, cluster) || test(active_clear_, cluster); }
+  bool active_copied(uint64_t cluster) const { return test(active_set_, cluster); }
+  bool active_not_copied(uint64_t cluster) const { return test(active_clear_, cluster); }
+
+ private:
+  static bool test(const std::vector<uint64_t>& b, uint64_t i) { return (b[i >> 6] >> (i & 63)) & 1; }
+  static void set(std::vector<uint64_t>& b, uint64_t i) { b[i >> 6] |= 1ULL << (i & 63); }
+  uint64_t raw(uint64_t cluster) const;
+  void store(uint64_t cluster, uint64_t v);
+
+  uint64_t clusters_;
+  unsigned bits_;
+  uint64_t sat_;  // the saturated value: the count lives in overflow_
+  std::vector<uint8_t> cells_;
+  std::unordered_map<uint64_t, uint64_t> overflow_;
+  std::vector<uint64_t> active_set_;
+  std::vector<uint64_t> active_clear_;
+};
+
+}  // namespace qcow2

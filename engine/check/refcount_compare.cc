@@ -1,0 +1,164 @@
+#include "engine/check/refcount_compare.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "engine/format/l1_entry.h"
+#include "engine/format/refcount.h"
+
+namespace qcow2 {
+namespace {
+
+class Comparer {
+ public:
+  Comparer(const Image& img, CountingSink& counted, CheckStats& stats, size_t max_suspects, CompareOutput& out)
+      : img_(img), g_(img.geometry()), sink_(counted), counter_(counted.counter()), stats_(stats),
+        max_suspects_(max_suspects), out_(out) {}
+
+  Status run() {
+    QCOW2_ASSIGN_OR_RETURN(std::vector<uint64_t> table, img_.read_refcount_table());
+    const uint64_t clusters = counter_.clusters();
+    std::vector<uint8_t> block;
+    for (uint64_t i = 0; i < table.size(); ++i) {
+      const RefTableEntry e = decode_reftable_entry(table[i], g_);
+      const uint64_t first = i << g_.refblock_bits;
+      if (!valid(e)) {
+        if (first < clusters) miss(i, first);
+        continue;
+      }
+      QCOW2_RETURN_IF_ERROR(img_.read_cluster(e.block_offset, block));
+      compare_block(i, e.block_offset, first, block);
+    }
+    // Clusters beyond what the table can describe have no refcount at all.
+    for (uint64_t i = table.size(); i < ((clusters + g_.refblock_entries - 1) >> g_.refblock_bits); ++i)
+      miss(i, i << g_.refblock_bits);
+    stats_.image_end_offset = end_cluster_ << g_.cluster_bits;
+    return Status::Ok();
+  }
+
+ private:
+  bool valid(const RefTableEntry& e) const {
+    return e.used() && !e.reserved && !e.unaligned && e.block_offset < img_.file_size() &&
+           g_.cluster_size <= img_.file_size() - e.block_offset;
+  }
+
+  void suspect(uint64_t c, uint64_t rc) {
+    if (out_.suspects.size() < max_suspects_) out_.suspects.emplace(c, rc);
+    else out_.suspects_truncated = true;
+  }
+
+  void tally(uint64_t c, uint64_t rc, uint64_t refs) {
+    if (rc || refs) end_cluster_ = std::max(end_cluster_, c + 1);
+    if (refs) {
+      ++stats_.used_clusters;
+      if (counter_.active(c)) ++stats_.active_clusters;
+    } else if (!rc) {
+      ++stats_.free_clusters;
+    }
+  }
+
+  void miss(uint64_t index, uint64_t first) {
+    const uint64_t end = std::min(first + g_.refblock_entries, counter_.clusters());
+    uint64_t referenced = 0;
+    uint64_t first_ref = 0;
+    for (uint64_t c = first; c < end; ++c) {
+      const uint64_t refs = counter_.get(c);
+      tally(c, 0, refs);
+      if (!refs) continue;
+      if (!referenced++) first_ref = c;
+      ++stats_.errors;
+      ++stats_.rebuild;
+      suspect(c, 0);
+    }
+    if (!referenced) return;
+    Finding f = make_finding(
+        "refcount-table-miss", Category::kRefcount, "refcount table",
+        fmt::format("entry {} has no valid refcount block, but {} referenced clusters in its range "
+                    "(first: cluster {} at 0x{:x}) have no refcount",
+                    index, referenced, first_ref, first_ref << g_.cluster_bits),
+        "rebuild the refcount block for this range from the references");
+    f.file_offset = img_.header().refcount_table_offset + index * 8;
+    f.index = index;
+    f.cluster = first_ref;
+    sink_.add_finding(std::move(f));
+  }
+
+  void compare_block(uint64_t index, uint64_t block_offset, uint64_t first, const std::vector<uint8_t>& block) {
+    const uint64_t clusters = counter_.clusters();
+    uint64_t past_eof = 0;
+    for (uint64_t j = 0; j < g_.refblock_entries; ++j) {
+      const uint64_t c = first + j;
+      const uint64_t rc = refcount_at(block, j, g_.refcount_order);
+      if (rc) ++stats_.refcount_used; else ++stats_.refcount_unused;
+      if (c >= clusters) {
+        if (rc) ++past_eof;
+        continue;
+      }
+      const uint64_t refs = counter_.get(c);
+      tally(c, rc, refs);
+      if (rc != refs) mismatch(index, j, block_offset, c, rc, refs);
+      if (!out_.watch.empty() && out_.watch.count(c)) suspect(c, rc);
+      const bool copied_wrong = (counter_.active_copied(c) && rc != 1) || (counter_.active_not_copied(c) && rc == 1);
+      if (copied_wrong) {
+        ++stats_.copied_mismatches;
+        suspect(c, rc);
+      }
+    }
+    if (past_eof) {
+      stats_.leaks += past_eof;
+      Finding f = make_finding("refcount-past-eof", Category::kLeak, fmt::format("refcount block {}", index),
+                               fmt::format("{} clusters past the end of the file have a non-zero refcount",
+                                           past_eof),
+                               "qemu-img check -r leaks IMAGE (these clusters hold nothing)");
+      f.file_offset = block_offset;
+      f.index = index;
+      sink_.add_finding(std::move(f));
+    }
+  }
+
+  void mismatch(uint64_t index, uint64_t j, uint64_t block_offset, uint64_t c, uint64_t rc, uint64_t refs) {
+    const bool leak = rc > refs;
+    Finding f;
+    if (leak) {
+      ++stats_.leaks;
+      f = make_finding("refcount-leak", Category::kLeak, fmt::format("refcount block {}", index),
+                       fmt::format("cluster {} at 0x{:x}: refcount {} but {} references", c,
+                                   c << g_.cluster_bits, rc, refs),
+                       refs == 0 ? "if nothing was lost, free it: qemu-img check -r leaks IMAGE"
+                                 : "lower the refcount to the reference count");
+    } else {
+      ++stats_.errors;
+      if (rc == 0) ++stats_.rebuild;
+      suspect(c, rc);
+      f = make_finding(rc == 0 ? "refcount-zero" : "refcount-error", Category::kRefcount,
+                       fmt::format("refcount block {}", index),
+                       fmt::format("cluster {} at 0x{:x}: refcount {} but {} references{}", c,
+                                   c << g_.cluster_bits, rc, refs,
+                                   rc == 0 ? ": the allocator may hand it out again" : ""),
+                       "raise the refcount to the reference count");
+    }
+    f.file_offset = block_offset + ((j << g_.refcount_order) >> 3);
+    f.index = j;
+    f.cluster = c;
+    sink_.add_finding(std::move(f));
+  }
+
+  const Image& img_;
+  const Geometry& g_;
+  CountingSink& sink_;
+  RefCounter& counter_;
+  CheckStats& stats_;
+  size_t max_suspects_;
+  CompareOutput& out_;
+  uint64_t end_cluster_ = 0;
+};
+
+}  // namespace
+
+Status compare_refcounts(const Image& img, CountingSink& counted, CheckStats& stats, size_t max_suspects,
+                         CompareOutput& out) {
+  return Comparer(img, counted, stats, max_suspects, out).run();
+}
+
+}  // namespace qcow2

@@ -1,0 +1,22 @@
+// The second pass: reads every refcount block once, in table order, and compares each on-disk
+// refcount with the references counted, and each active COPIED flag with the refcount.
+#pragma once
+
+#include <unordered_map>
+#include <unordered_set>
+
+#include "engine/check/counting_sink.h"
+
+namespace qcow2 {
+
+struct CompareOutput {
+  std::unordered_set<uint64_t> watch;  // in: clusters to report as suspects whatever their counts
+  // Clusters whose referrers the last pass should name, with their on-disk refcount.
+  std::unordered_map<uint64_t, uint64_t> suspects;
+  bool suspects_truncated = false;
+};
+
+Status compare_refcounts(const Image& img, CountingSink& counted, CheckStats& stats,
+                         size_t max_suspects, CompareOutput& out);
+
+}  // namespace qcow2

@@ -1,0 +1,59 @@
+// Every reference the image makes to a host cluster, enumerated by one walk that both the
+// counting pass and the referrer pass (which names who points at a suspect cluster) share.
+#pragma once
+
+#include <cstdint>
+
+#include "engine/check/finding.h"
+
+namespace qcow2 {
+
+// What the referenced cluster is.
+enum class Role : uint8_t {
+  kFree = 0,  // no reference (used by the cluster map)
+  kHeader,
+  kL1,
+  kL2,
+  kRefTable,
+  kRefBlock,
+  kSnapshotTable,
+  kSnapshotL1,
+  kBitmapDirectory,
+  kBitmapTable,
+  kBitmapData,
+  kCryptoHeader,
+  kData,
+  kCompressed,
+  kVmState,
+};
+
+const char* role_name(Role r);
+inline bool is_metadata(Role r) { return r != Role::kData && r != Role::kCompressed && r != Role::kVmState && r != Role::kFree; }
+
+inline constexpr int32_t kActive = -1;  // Referrer::snapshot for the active tables
+
+// Who points at a cluster. Plain data (no strings): millions are made per check.
+struct Referrer {
+  Role role = Role::kData;
+  int32_t snapshot = kActive;  // snapshot index, or kActive (also for header-rooted metadata)
+  uint64_t entry_offset = 0;   // file offset of the pointer (0: the header)
+  uint64_t table_offset = 0;   // file offset of the table holding the pointer
+  uint64_t index = 0;          // entry index in that table
+  uint64_t l1_index = 0;       // for L2 and data references
+  uint64_t guest_offset = 0;   // for data references
+};
+
+class ReferenceSink {
+ public:
+  virtual ~ReferenceSink() = default;
+  // `count` clusters from `first`, each referenced `times` times (an L2 table shared by several
+  // L1 tables passes its data references once, with times = the number of L1 entries).
+  virtual void reference(uint64_t first, uint64_t count, uint64_t times, const Referrer& r) = 0;
+  // A cluster referenced from the active tables, with that entry's COPIED flag.
+  virtual void active(uint64_t cluster, bool copied) {}
+  // Structural problems found on the way; only the first pass wants them.
+  virtual bool wants_findings() const { return false; }
+  virtual void finding(Finding f) {}
+};
+
+}  // namespace qcow2

@@ -1,0 +1,24 @@
+// The walk behind every check pass: enumerates each reference the image makes to a host
+// cluster (header, tables, data), reporting structural problems on the way. L2 tables are
+// read once each, in file order, however many L1 tables share them.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "engine/check/reference.h"
+#include "engine/check/stats.h"
+#include "engine/io/image.h"
+
+namespace qcow2 {
+
+struct WalkOptions {
+  bool verify_compressed = true;  // decompress every compressed cluster
+};
+
+// Walks `img` (which must be walkable) and feeds `sink`. `stats`, when given, receives the
+// per-table statistics (the first pass only).
+Status walk_references(const Image& img, ReferenceSink& sink, CheckStats* stats,
+                       const WalkOptions& opts = {});
+
+}  // namespace qcow2

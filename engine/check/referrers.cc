@@ -1,0 +1,137 @@
+#include "engine/check/referrers.h"
+
+#include <fmt/format.h>
+
+#include <unordered_map>
+
+#include "engine/check/reference_walk.h"
+
+namespace qcow2 {
+namespace {
+
+constexpr size_t kMaxReferrersPerCluster = 16;
+
+struct Seen {
+  std::vector<Referrer> referrers;
+  uint64_t times = 0;
+  bool active_copied = false;
+  bool active_not_copied = false;
+};
+
+class ReferrerSink : public ReferenceSink {
+ public:
+  explicit ReferrerSink(const std::unordered_map<uint64_t, uint64_t>& suspects) : suspects_(suspects) {}
+
+  void reference(uint64_t first, uint64_t count, uint64_t times, const Referrer& r) override {
+    for (uint64_t c = first; c < first + count; ++c) {
+      if (!suspects_.count(c)) continue;
+      Seen& s = seen_[c];
+      s.times += times;
+      if (s.referrers.size() < kMaxReferrersPerCluster) s.referrers.push_back(r);
+    }
+  }
+  void active(uint64_t cluster, bool copied) override {
+    if (!suspects_.count(cluster)) return;
+    Seen& s = seen_[cluster];
+    (copied ? s.active_copied : s.active_not_copied) = true;
+  }
+
+  std::unordered_map<uint64_t, Seen>& seen() { return seen_; }
+
+ private:
+  const std::unordered_map<uint64_t, uint64_t>& suspects_;
+  std::unordered_map<uint64_t, Seen> seen_;
+};
+
+std::string table_name(const Image& img, int32_t snapshot) {
+  if (snapshot == kActive) return "active";
+  const auto& snaps = img.snapshots().snapshots;
+  for (const auto& s : snaps)
+    if (static_cast<int32_t>(s.index) == snapshot) return fmt::format("snapshot {}", s.id);
+  return fmt::format("snapshot #{}", snapshot);
+}
+
+void copied_findings(const Image& img, uint64_t c, uint64_t rc, const Seen& s, std::vector<Finding>& out) {
+  const Geometry& g = img.geometry();
+  for (const Referrer& r : s.referrers) {
+    if (r.snapshot != kActive || (r.role != Role::kL2 && r.role != Role::kData)) continue;
+    const bool is_l1 = r.role == Role::kL2;
+    Finding f = make_finding(
+        is_l1 ? "copied-l1" : "copied-l2", Category::kCopied,
+        is_l1 ? std::string("active L1") : fmt::format("L2 table 0x{:x}", r.table_offset),
+        fmt::format("{} entry {} points at cluster 0x{:x} with refcount {}, so COPIED must be {}",
+                    is_l1 ? "L1" : "L2", r.index, c << g.cluster_bits, rc, rc == 1 ? "set" : "clear"),
+        fmt::format("{} bit 63 of the 8-byte entry at 0x{:x}", rc == 1 ? "set" : "clear", r.entry_offset));
+    f.file_offset = r.entry_offset;
+    f.index = r.index;
+    f.cluster = c;
+    if (!is_l1) f.guest_offset = r.guest_offset;
+    out.push_back(std::move(f));
+  }
+}
+
+}  // namespace
+
+std::string describe_referrer(const Image& img, const Referrer& r) {
+  switch (r.role) {
+    case Role::kData:
+    case Role::kVmState:
+    case Role::kCompressed:
+      return fmt::format("{} L2 table 0x{:x} entry {} ({} 0x{:x})", table_name(img, r.snapshot), r.table_offset,
+                         r.index, r.role == Role::kVmState ? "VM state" : "guest", r.guest_offset);
+    case Role::kL2:
+      return fmt::format("{} L1 entry {} at 0x{:x} (as an L2 table)", table_name(img, r.snapshot), r.index,
+                         r.entry_offset);
+    case Role::kRefBlock:
+      return fmt::format("refcount table entry {} at 0x{:x} (as a refcount block)", r.index, r.entry_offset);
+    case Role::kBitmapData:
+      return fmt::format("bitmap table 0x{:x} entry {} (as bitmap data)", r.table_offset, r.index);
+    default:
+      return fmt::format("the {} ({})", role_name(r.role),
+                         r.entry_offset ? fmt::format("pointer at 0x{:x}", r.entry_offset) : "header");
+  }
+}
+
+Status name_referrers(const Image& img, const std::unordered_map<uint64_t, uint64_t>& suspects,
+                      std::vector<Finding>& findings) {
+  ReferrerSink sink(suspects);
+  WalkOptions opts;
+  opts.verify_compressed = false;
+  QCOW2_RETURN_IF_ERROR(walk_references(img, sink, nullptr, opts));
+  const Geometry& g = img.geometry();
+
+  std::vector<uint64_t> order;
+  for (const auto& [c, s] : sink.seen()) order.push_back(c);
+  std::sort(order.begin(), order.end());
+  for (uint64_t c : order) {
+    const Seen& s = sink.seen()[c];
+    const uint64_t rc = suspects.at(c);
+    if ((s.active_copied && rc != 1) || (s.active_not_copied && rc == 1)) copied_findings(img, c, rc, s, findings);
+    if (s.referrers.size() < 2 && s.times < 2) continue;
+
+    bool metadata = false, data = false;
+    std::string who;
+    for (const Referrer& r : s.referrers) {
+      (is_metadata(r.role) ? metadata : data) = true;
+      who += (who.empty() ? "" : "; ") + describe_referrer(img, r);
+    }
+    bool roles_differ = false;
+    for (const Referrer& r : s.referrers) roles_differ |= r.role != s.referrers.front().role;
+    const bool overlap = metadata && (data || roles_differ);
+    if (!overlap && rc >= s.times) continue;  // legitimately shared
+    Finding f = make_finding(
+        overlap ? "overlap" : "cluster-shared", overlap ? Category::kCorrupt : Category::kRefcount,
+        "host cluster",
+        fmt::format("cluster {} at 0x{:x} (refcount {}) is referenced {} times: {}", c, c << g.cluster_bits, rc,
+                    s.times, who),
+        overlap ? "the structures overwrite each other: keep the one the data belongs to, restore the other "
+                  "from a backup"
+                : "give each referrer its own copy of the cluster before any repair of refcounts");
+    f.file_offset = c << g.cluster_bits;
+    f.cluster = c;
+    findings.push_back(std::move(f));
+  }
+  return Status::Ok();
+}
+
+}  // namespace qcow2
