@@ -25,7 +25,9 @@ void interpolate_damaged_l2(const Image& img, std::vector<Finding>& findings) {
 
   std::vector<uint8_t> table;
   std::map<uint64_t, uint64_t> suggestion;  // entry file offset -> value
-  for (const auto& [offset, indexes] : bad) {
+  for (const auto& entry : bad) {
+    const uint64_t offset = entry.first;
+    const std::set<uint64_t>& indexes = entry.second;  // a named reference: clang 14 cannot capture bindings
     if (!img.read_cluster(offset, table).ok()) continue;
     auto good = [&](uint64_t i, L2Entry& out) {
       if (indexes.count(i)) return false;

@@ -29,6 +29,9 @@ struct BitmapEntry {
 struct BitmapDirectory {
   std::vector<BitmapEntry> bitmaps;
   std::string error;  // empty when the directory parsed completely and matched nb_bitmaps
+  // Entries that parsed but break a spec or QEMU constraint (type, granularity, flags, ...);
+  // one line each. They do not stop parsing and do not affect ok().
+  std::vector<std::string> problems;
   bool ok() const { return error.empty(); }
 };
 
