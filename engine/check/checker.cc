@@ -98,6 +98,7 @@ Result<CheckResult> check_image(const Image& img, const CheckOptions& opts) {
   res.metadata = merge_ranges(std::move(sink.metadata()));
   finish_stats(img, res.metadata, res.stats);
   res.status = status_of(res.findings);
+  res.counts = std::make_shared<RefCounter>(std::move(sink.counter()));
   report(100);
   return res;
 }

@@ -4,9 +4,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include "engine/check/finding.h"
+#include "engine/check/ref_counter.h"
 #include "engine/check/reference.h"
 #include "engine/check/stats.h"
 #include "engine/io/image.h"
@@ -33,6 +35,9 @@ struct CheckResult {
   CheckStats stats;
   ImageStatus status = ImageStatus::kGood;
   std::vector<MetaRange> metadata;  // sorted by first cluster
+  // References counted per host cluster (null when the image could not be walked): what the
+  // mounted refcount files show beside the on-disk counts.
+  std::shared_ptr<const RefCounter> counts;
 };
 
 // Checks `img`; fails only on I/O errors. An image too damaged to walk yields a result whose

@@ -28,7 +28,7 @@ Status L2Scanner::scan(const L2Table& t) {
   QCOW2_RETURN_IF_ERROR(img_.read_cluster(t.offset, table_));
   EntryStats* st = nullptr;
   if (stats_) st = t.active_times ? &stats_->l2 : &stats_->snapshot_l2;
-  last_host_ = 0;
+  next_contiguous_ = 0;
   for (uint64_t i = 0; i < g_.l2_entries; ++i) entry(t, i, l2_entry_at(table_, i, g_), st);
   return Status::Ok();
 }
@@ -82,8 +82,10 @@ void L2Scanner::entry(const L2Table& t, uint64_t i, const L2Entry& e, EntryStats
   }
   if (stats_ && active && !vm_state) {
     ++stats_->allocated_clusters;
-    if (last_host_ != 0 && e.host_offset != last_host_ + g_.cluster_size) ++stats_->fragmented_clusters;
-    last_host_ = e.host_offset;
+    // qemu-img's rule: fragmented unless right after the previous normal cluster of this table.
+    // The "previous end" is never 0 once set, even for host offset 0 in an external data file.
+    if (next_contiguous_ != 0 && e.host_offset != next_contiguous_) ++stats_->fragmented_clusters;
+    next_contiguous_ = e.host_offset + g_.cluster_size;
     if (e.copied) ++stats_->cow_growth_clusters;
   }
   if (g_.external_data) return;  // data lives in the data file: no refcounts
@@ -106,7 +108,8 @@ void L2Scanner::compressed(const L2Table& t, uint64_t i, const L2Entry& e, const
     ++stats_->allocated_clusters;
     ++stats_->fragmented_clusters;
     ++stats_->compressed_clusters;
-    last_host_ = 0;
+    // qemu-img counts every compressed cluster as fragmented and leaves the contiguity of the
+    // normal clusters around it alone.
   }
   if (e.copied)
     report("l2-compressed-copied", t, i, "COPIED is set on a compressed cluster", "clear bit 63 of the entry");

@@ -42,7 +42,7 @@ class L2Scanner {
   std::vector<uint8_t> table_;
   std::vector<uint8_t> packed_;
   std::vector<uint8_t> plain_;
-  uint64_t last_host_ = 0;  // for qemu-img's fragmentation count
+  uint64_t next_contiguous_ = 0;  // for qemu-img's fragmentation count: the previous normal cluster's end
 };
 
 }  // namespace qcow2

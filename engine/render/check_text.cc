@@ -1,0 +1,179 @@
+#include "engine/render/check_text.h"
+
+#include <fmt/format.h>
+
+#include <map>
+#include <set>
+
+#include "engine/render/check_json.h"
+#include "engine/render/text_util.h"
+
+namespace qcow2 {
+namespace {
+
+constexpr std::string_view kRule =
+    "================================================================================\n";
+
+void entry_line(TextSink& out, const Style& st, std::string_view what, const EntryStats& s, bool l2) {
+  out.print("{}{}: used: {}, unused: {}, unaligned: {}, invalid: {}, reserved: {}", st.counter(), what, s.used,
+            s.unused, s.unaligned, s.invalid, s.reserved);
+  if (l2) out.print(", zero_plain: {}, zero_alloc: {}, compressed: {}", s.zero_plain, s.zero_alloc, s.compressed);
+  out.print("{}\n", st.reset());
+}
+
+std::string clusters_bytes(uint64_t n, uint64_t cs) { return fmt::format("{} [{}]", n, size_bmg(n * cs)); }
+
+// The L1 line above a bad L2 line, as the well-known tool prints context.
+void parent_line(const Image& img, const Finding& f, std::string& last_parent, TextSink& out) {
+  if (f.table.rfind("L2 table 0x", 0) != 0 || !f.guest_offset) return;
+  const Geometry& g = img.geometry();
+  const uint64_t l1_index = *f.guest_offset / g.guest_bytes_per_l1_entry;
+  std::string line = fmt::format("l1 table[{:4}], l2 offset: {}\n", l1_index, f.table.substr(9));
+  if (line != last_parent) out.write(line);
+  last_parent = line;
+}
+
+uint64_t raw_at(const Image& img, uint64_t offset) {
+  uint8_t b[8] = {};
+  if (!img.file().read(offset, b).ok()) return 0;
+  uint64_t v = 0;
+  for (uint8_t x : b) v = (v << 8) | x;
+  return v;
+}
+
+void finding_lines(const Image& img, const CheckResult& r, const CheckTextOptions& opt, const Style& st,
+                   TextSink& out) {
+  std::string last_parent;
+  for (const Finding& f : r.findings) {
+    const bool refcount = f.table.rfind("refcount", 0) == 0;
+    if ((refcount && !opt.show_refcount) || (!refcount && !opt.show_snapshot && f.table.find("L") != std::string::npos))
+      continue;
+    parent_line(img, f, last_parent, out);
+    const bool in_l2 = f.table.rfind("L2 table 0x", 0) == 0;
+    std::string where;
+    if (in_l2 && f.index && f.file_offset)
+      where = fmt::format("    l2 table[{:4}], entry: 0x{:016x} at 0x{:x}", *f.index, raw_at(img, *f.file_offset),
+                          *f.file_offset);
+    else if (f.file_offset)
+      where = fmt::format("{}{} at 0x{:x}", f.table, f.index ? fmt::format("[{}]", *f.index) : "", *f.file_offset);
+    else
+      where = f.table;
+    const std::string guest = f.guest_offset ? fmt::format(" | vdisk offset: 0x{:x}", *f.guest_offset) : "";
+    const auto colour = f.severity == FindingSeverity::kInfo ? std::string_view() : st.error();
+    out.print("{} {}[{}]{} {}{}\n", where, colour, f.code, st.reset(), printable(f.message), guest);
+    out.print("{}fix: {}\n", in_l2 ? "        " : "    ", printable(f.fix));
+  }
+}
+
+std::string advice(const CheckResult& r) {
+  bool structural = false;
+  for (const Finding& f : r.findings) structural |= f.category == Category::kCorrupt;
+  bool shared = false;
+  for (const Finding& f : r.findings) shared |= f.code == "cluster-shared";
+  switch (r.status) {
+    case ImageStatus::kGood: return "No errors were found on the image.";
+    case ImageStatus::kLeak:
+      return "Leaked clusters only: they waste space and hold nothing the tables reach. "
+             "Free them with: qemu-img check -r leaks IMAGE";
+    case ImageStatus::kCopied:
+      return "Only COPIED flags disagree with the refcounts; the data is intact. "
+             "Fix the flags with: qemu-img check -r all IMAGE";
+    case ImageStatus::kCorruptFlag:
+      return "The metadata is consistent but the corrupt bit is set. "
+             "qemu-img check -r all IMAGE clears it (nothing else will change).";
+    case ImageStatus::kRefcountError:
+      return shared ? "Refcounts are too low and clusters are shared by several entries: the allocator "
+                      "handed them out again. Back up the image; give each referrer listed its own copy "
+                      "before raising refcounts (qemu-img check -r all would make the sharing look legitimate)."
+                    : "Refcounts are too low: the allocator may hand those clusters out again and overwrite "
+                      "data. Back up the image, then: qemu-img check -r all IMAGE";
+    case ImageStatus::kSnapshotDamaged:
+      return "The snapshot table is damaged: see the first bad entry below. The active image can still be "
+             "read; drop the damaged entries (set nb_snapshots to the number of good ones) before using "
+             "QEMU's snapshot commands.";
+    case ImageStatus::kCorrupt:
+      return structural ? "Structures are damaged. Back up the image first and do NOT run qemu-img check -r all: "
+                          "it follows bad pointers and can overwrite guest data. Apply the fixes listed per finding."
+                        : "The image is damaged; back it up before any repair.";
+  }
+  return "";
+}
+
+}  // namespace
+
+void render_status_banner(const CheckResult& r, const Style& st, TextSink& out) {
+  const auto colour = r.status == ImageStatus::kGood ? st.section() : st.banner();
+  out.print("{}####  status: {} (exit {})  ####{}\n", colour, status_word(r.status), exit_code(r.status), st.reset());
+  out.print("{}\n", advice(r));
+  // Each distinct fix once, in the order the findings came.
+  std::set<std::string> seen;
+  size_t shown = 0;
+  for (const Finding& f : r.findings) {
+    if (f.category == Category::kInfo || f.fix.empty() || !seen.insert(f.code).second) continue;
+    if (++shown > 12) break;
+    out.print("  - {}: {}\n", f.code, printable(f.fix));
+  }
+}
+
+void render_check(const Image& img, const CheckResult& r, const CheckTextOptions& opt, const Style& st,
+                  TextSink& out) {
+  const CheckStats& s = r.stats;
+  const uint64_t cs = img.walkable() ? img.geometry().cluster_size : 0;
+  if (img.walkable()) {
+    const Header& h = img.header();
+    if (opt.show_snapshot) {
+      out.print("{}Active Snapshot:{}\n", st.section(), st.reset());
+      out.print("L1 Table:       [offset: 0x{:x}, len: {}]\n", h.l1_table_offset, h.l1_size);
+      entry_line(out, st, "L1 Entry", s.l1, false);
+      entry_line(out, st, "L2 Entry", s.l2, true);
+      out.write(kRule);
+      out.print("{}Inactive Snapshot:{}\n", st.section(), st.reset());
+      for (const Snapshot& sn : img.snapshots().snapshots)
+        out.print("snapshot[{}]: l1_table_offset: 0x{:x}, l1_size: {} / id: {}, name: {}\n", sn.index,
+                  sn.l1_table_offset, sn.l1_size, printable(sn.id), printable(sn.name));
+      entry_line(out, st, "L1 Entry", s.snapshot_l1, false);
+      entry_line(out, st, "L2 Entry (snapshot-only tables)", s.snapshot_l2, true);
+      out.write(kRule);
+    }
+    if (opt.show_refcount) {
+      out.print("{}Refcount Table:{} [offset: 0x{:x}, len: {}]\n", st.section(), st.reset(), h.refcount_table_offset,
+                uint64_t{h.refcount_table_clusters} * cs / 8);
+      entry_line(out, st, "Refcount Table", s.refcount_table, false);
+      out.print("{}Refcount: error: {}, leak: {}, rebuild: {}, unused: {}, used: {}{}\n", st.counter(), s.errors,
+                s.leaks, s.rebuild, s.refcount_unused, s.refcount_used, st.reset());
+      out.write(kRule);
+    }
+    out.print("{}COPIED OFLAG:{} mismatches: {}\n", st.section(), st.reset(), s.copied_mismatches);
+    out.print("Active L2 COPIED: {} (COW growth since the last snapshot)\n", clusters_bytes(s.cow_growth_clusters, cs));
+    out.print("Active Cluster: {}\n", clusters_bytes(s.active_clusters, cs));
+    out.print("Inactive Cluster: {}\n", clusters_bytes(s.inactive_only_clusters, cs));
+    out.print("All Used Cluster: {}\n", clusters_bytes(s.used_clusters, cs));
+    out.print("Free Cluster: {}\n", clusters_bytes(s.free_clusters, cs));
+    out.print("Defrag Release: {}\n", clusters_bytes(s.defrag_release_clusters, cs));
+    out.write(kRule);
+    out.print("{}Summary:{}\n", st.section(), st.reset());
+    out.print("preallocation: {}\n", s.preallocation);
+    const double total = s.total_clusters ? static_cast<double>(s.total_clusters) : 1.0;
+    out.print("{}/{} = {:.2f}% allocated, {:.2f}% fragmented, {:.2f}% compressed clusters\n", s.allocated_clusters,
+              s.total_clusters, 100.0 * s.allocated_clusters / total,
+              s.allocated_clusters ? 100.0 * s.fragmented_clusters / s.allocated_clusters : 0.0,
+              s.allocated_clusters ? 100.0 * s.compressed_clusters / s.allocated_clusters : 0.0);
+    out.print("Image end offset: {}\n", s.image_end_offset);
+  }
+  out.print("corruptions: {}, leaks: {}, findings: {}\n", corruption_count(r), s.leaks, r.findings.size());
+  if (opt.errors && !r.findings.empty()) {
+    out.write(kRule);
+    out.print("{}Findings:{}\n", st.section(), st.reset());
+    finding_lines(img, r, opt, st, out);
+  } else if (!r.findings.empty()) {
+    std::map<std::string, uint64_t> per_code;
+    for (const Finding& f : r.findings) ++per_code[f.code];
+    out.print("findings by code:");
+    for (const auto& [code, n] : per_code) out.print(" {}={}", code, n);
+    out.print("  (qcow2-dump -m error lists each one)\n");
+  }
+  out.write(kRule);
+  render_status_banner(r, st, out);
+}
+
+}  // namespace qcow2
