@@ -1,1 +1,34 @@
-int main() { return 0; }
+// qcow2-dump: shows the structure of a qcow2 image, read-only. See man/qcow2-dump.1.
+#include <exception>
+
+#include "cli/exit_codes.h"
+#include "cli/modes.h"
+#include "cli/options.h"
+#include "cli/report.h"
+
+namespace {
+
+int run(int argc, char** argv) {
+  using namespace qcow2::cli;
+  Options opt;
+  if (auto code = parse_options(argc, argv, opt)) return *code;
+  if (opt.header_layout) return run_header_layout();
+  switch (opt.mode) {
+    case Mode::kInfo: return run_info(opt);
+    case Mode::kDump: return run_dump(opt);
+    case Mode::kCheck:
+    case Mode::kError: return run_not_implemented(opt);
+  }
+  return kExitInternal;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // The engine reports errors as values; only allocation failures and library bugs get here.
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    return qcow2::cli::fail(qcow2::cli::kExitInternal, e.what());
+  }
+}

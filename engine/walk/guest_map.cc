@@ -28,12 +28,16 @@ class MapBuilder : public TableVisitor {
       return;
     }
     // Extended L2: each of the 32 subclusters has its own state.
+    const bool has_cluster = e.kind == L2Kind::kNormal;
     for (uint32_t s = 0; s < 32; ++s) {
       const uint64_t guest = v.guest_offset + s * g_.subcluster_size;
       if (e.alloc_mask() & (1U << s))
         add(guest, g_.subcluster_size, ExtentKind::kData, e.host_offset + s * g_.subcluster_size, true);
       else if (e.zero_mask() & (1U << s))
-        add(guest, g_.subcluster_size, ExtentKind::kZero, 0, false);
+        // Inside an allocated cluster the zero subcluster keeps its host space, as QEMU's
+        // ZERO_ALLOC subclusters do (qemu-img map reports their offset).
+        add(guest, g_.subcluster_size, ExtentKind::kZero,
+            has_cluster ? e.host_offset + s * g_.subcluster_size : 0, has_cluster);
     }
   }
 

@@ -1,0 +1,57 @@
+#include "cli/session.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "cli/exit_codes.h"
+#include "cli/report.h"
+
+namespace qcow2::cli {
+namespace {
+
+int rank(int code) {
+  switch (code) {
+    case kExitHeader: return 2;
+    case kExitSnapshotTable: return 1;
+    default: return code == kExitOk ? 0 : 3;  // tool failures outrank the image's state
+  }
+}
+
+}  // namespace
+
+void Verdict::merge(Verdict other) {
+  if (rank(other.code) > rank(code)) *this = std::move(other);
+}
+
+std::optional<int> open_image(const Options& opt, std::unique_ptr<Image>& img) {
+  auto opened = Image::open(opt.image);
+  if (!opened.ok()) return fail(exit_code_for(opened.status()), opened.status().message());
+  img = std::move(opened).value();
+  return std::nullopt;
+}
+
+Verdict image_verdict(const Image& img) {
+  // The first fatal problem is what stops a walk; name it before mere errors.
+  const HeaderProblem* worst = nullptr;
+  for (const HeaderProblem& p : img.problems()) {
+    if (p.severity < Severity::kError) continue;
+    if (!worst || p.severity > worst->severity) worst = &p;
+  }
+  if (worst) return {kExitHeader, fmt::format("{}: {}", img.path(), worst->message)};
+  if (!img.snapshots().ok())
+    return {kExitSnapshotTable,
+            fmt::format("{}: snapshot table is damaged: {}", img.path(), img.snapshots().error)};
+  return {};
+}
+
+int finish(FileSink& out, const Verdict& v) {
+  if (std::fflush(stdout) != 0 || !out.ok() || std::ferror(stdout))
+    return fail(kExitInternal, fmt::format("cannot write to standard output: {}", std::strerror(errno)));
+  if (v.code != kExitOk) return fail(v.code, v.message);
+  return kExitOk;
+}
+
+}  // namespace qcow2::cli
