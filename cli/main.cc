@@ -17,7 +17,7 @@ int run(int argc, char** argv) {
     case Mode::kInfo: return run_info(opt);
     case Mode::kDump: return run_dump(opt);
     case Mode::kCheck:
-    case Mode::kError: return run_not_implemented(opt);
+    case Mode::kError: return run_check(opt);
   }
   return kExitInternal;
 }

@@ -1,4 +1,4 @@
-// -H, and the modes that are accepted but not implemented yet.
+// -H: the header layout, which needs no image.
 #include <fmt/format.h>
 
 #include "cli/exit_codes.h"
@@ -13,10 +13,6 @@ int run_header_layout() {
   FileSink out(stdout);
   render_header_layout(out);
   return finish(out, {});
-}
-
-int run_not_implemented(const Options& opt) {
-  return fail(kExitInternal, fmt::format("mode '{}' is not implemented yet", mode_name(opt.mode)));
 }
 
 }  // namespace qcow2::cli

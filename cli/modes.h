@@ -8,7 +8,7 @@ namespace qcow2::cli {
 int run_info(const Options& opt);
 int run_dump(const Options& opt);
 int run_header_layout();
-// check and error: accepted on the command line, implemented later.
-int run_not_implemented(const Options& opt);
+// -m check and -m error; the exit code is the image's status.
+int run_check(const Options& opt);
 
 }  // namespace qcow2::cli

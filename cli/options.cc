@@ -20,13 +20,19 @@ constexpr const char* kFooter = R"(EXAMPLES:
   qcow2-dump -m dump -s 2 disk.qcow2       snapshot with id 2 (else the one named 2)
   qcow2-dump -m dump -o refcount disk.qcow2
                                            refcount table and blocks only
+  qcow2-dump disk.qcow2                    check: statistics, status banner and advice
+  qcow2-dump -m error disk.qcow2           check, and every bad entry with its context
+  qcow2-dump --output=json disk.qcow2      the check as JSON (for scripts)
   qcow2-dump -H                            byte offset and size of every header field
 
 EXIT STATUS:
-  0   success
-  1-4 check mode: 1 leaks, 2 COPIED mismatch, 3 corrupt flag only, 4 refcount errors
-  5   the snapshot table is damaged (everything else was printed)
-  6   the header has an error or fatal problem (every readable field was printed)
+  0   success; in check modes: the image is good
+  1   check: leaked clusters only
+  2   check: COPIED flags disagree with refcounts (nothing worse)
+  3   check: consistent, but the corrupt bit is set
+  4   check: refcount errors (too low, or missing refcount blocks)
+  5   the snapshot table is damaged
+  6   corrupt: structural damage (in info/dump: a header error, after printing what can be read)
   64  usage error (bad option, unknown snapshot)
   65  not a qcow2 image (wrong magic, empty, too short, unknown version)
   66  cannot open or read the image (missing, unreadable, a directory)
@@ -79,8 +85,10 @@ std::optional<int> parse_options(int argc, char** argv, Options& opt) {
   app.add_option("-s,--snapshot", opt.snapshot,
                  "active | inactive | all (default) | a snapshot id or name: which L1 tables "
                  "to print");
-  app.add_option("-o,--output", opt.output, "refcount | snapshot | all (default): which sections to print")
-      ->check(CLI::IsMember({"refcount", "snapshot", "all"}));
+  app.add_option("-o,--output", opt.output,
+                 "refcount | snapshot | all (default): which sections to print; json: the check "
+                 "result as JSON (qemu-img check's field names, plus status and findings)")
+      ->check(CLI::IsMember({"refcount", "snapshot", "all", "json"}));
   app.add_flag("-f,--flags", opt.flags, "show raw entries and decoded flags in dump output");
   app.add_option("-d,--display", opt.display,
                  "color | off: colours (default: on a terminal, never in dump mode)")
@@ -103,6 +111,8 @@ std::optional<int> parse_options(int argc, char** argv, Options& opt) {
     return fail(kExitUsage, e.what());
   }
   opt.mode = *parse_mode(mode);
+  if (opt.json() && opt.mode != Mode::kCheck && opt.mode != Mode::kError)
+    return fail(kExitUsage, "--output=json goes with -m check or -m error");
   if (!opt.header_layout && opt.image.empty())
     return fail(kExitUsage, "no IMAGE given (see --help)");
   return std::nullopt;

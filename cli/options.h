@@ -12,12 +12,13 @@ struct Options {
   Mode mode = Mode::kCheck;  // the old tool's default
   bool header_layout = false;  // -H
   std::string snapshot = "all";  // -s: active, inactive, all, or a snapshot id or name
-  std::string output = "all";    // -o: refcount, snapshot, all
+  std::string output = "all";    // -o: refcount, snapshot, all; or json (check modes)
   bool flags = false;            // -f
   std::string display;           // -d: color, off (none); empty = decide by the terminal
   bool base = false;             // -b: skip the backing-file existence check
   std::string image;
 
+  bool json() const { return output == "json"; }
   bool print_tables() const { return output != "refcount"; }
   bool print_refcounts() const { return output != "snapshot"; }
   // Colour only on a terminal and never in dump mode, unless -d color asks for it.
