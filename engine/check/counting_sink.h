@@ -21,6 +21,7 @@ class CountingSink : public ReferenceSink {
   }
   bool wants_findings() const override { return true; }
   void finding(Finding f) override { add_finding(std::move(f)); }
+  RefCounter* plain_counter() override { return &counter_; }
 
   // Keeps at most `cap` findings per code; the rest are counted and summarised in flush().
   void add_finding(Finding f);

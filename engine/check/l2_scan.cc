@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include "engine/check/ref_counter.h"
 #include "engine/format/compressed.h"
+#include "engine/util/bytes.h"
 
 namespace qcow2 {
 
@@ -29,8 +31,39 @@ Status L2Scanner::scan(const L2Table& t) {
   EntryStats* st = nullptr;
   if (stats_) st = t.active_times ? &stats_->l2 : &stats_->snapshot_l2;
   next_contiguous_ = 0;
-  for (uint64_t i = 0; i < g_.l2_entries; ++i) entry(t, i, l2_entry_at(table_, i, g_), st);
+  RefCounter* fast = g_.extended_l2 || g_.external_data ? nullptr : sink_.plain_counter();
+  // Entries past the disk map VM state; they take the general path.
+  const uint64_t guest0 = g_.guest_offset(t.l1_index, 0);
+  const uint64_t in_disk =
+      t.disk_size <= guest0 ? 0 : std::min(g_.l2_entries, (t.disk_size - guest0 + g_.cluster_size - 1) >> g_.cluster_bits);
+  for (uint64_t i = 0; i < g_.l2_entries; ++i) {
+    if (fast && i < in_disk && plain_entry(t, i, load_be64(&table_[i * 8]), *fast, st)) continue;
+    entry(t, i, l2_entry_at(table_, i, g_), st);
+  }
   return Status::Ok();
+}
+
+bool L2Scanner::plain_entry(const L2Table& t, uint64_t i, uint64_t raw, RefCounter& counter, EntryStats* st) {
+  if (raw == 0) {
+    if (st) ++st->unused;
+    return true;
+  }
+  const uint64_t off = raw & kOffsetMask;
+  const bool plain = (raw & ~(kOffsetMask | kEntryCopied)) == 0 && off != 0 &&
+                     (off & (g_.cluster_size - 1)) == 0 && off < img_.file_size();
+  if (!plain) return false;
+  const bool copied = raw & kEntryCopied;
+  if (st) ++st->used;
+  if (stats_ && t.active_times) {
+    ++stats_->allocated_clusters;
+    if (next_contiguous_ != 0 && off != next_contiguous_) ++stats_->fragmented_clusters;
+    next_contiguous_ = off + g_.cluster_size;
+    if (copied) ++stats_->cow_growth_clusters;
+  }
+  const uint64_t c = off >> g_.cluster_bits;
+  counter.add(c, t.times);
+  if (t.active_times) counter.mark_active(c, copied);
+  return true;
 }
 
 void L2Scanner::entry(const L2Table& t, uint64_t i, const L2Entry& e, EntryStats* st) {

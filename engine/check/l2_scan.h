@@ -28,6 +28,9 @@ class L2Scanner {
   Status scan(const L2Table& t);
 
  private:
+  // The hot path: a plain data entry (aligned, in the file, no flags but COPIED) updates the
+  // counter directly. False when the entry needs the general path.
+  bool plain_entry(const L2Table& t, uint64_t index, uint64_t raw, RefCounter& counter, EntryStats* st);
   void entry(const L2Table& t, uint64_t index, const L2Entry& e, EntryStats* st);
   void compressed(const L2Table& t, uint64_t index, const L2Entry& e, const Referrer& r, EntryStats* st);
   void report(const char* code, const L2Table& t, uint64_t index, std::string msg, std::string fix);

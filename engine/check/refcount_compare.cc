@@ -85,11 +85,36 @@ class Comparer {
   }
 
   void compare_block(uint64_t index, uint64_t block_offset, uint64_t first, const std::vector<uint8_t>& block) {
+    uint64_t past_eof = 0;
+    switch (g_.refcount_order) {
+      case 0: past_eof = compare_entries<0>(index, block_offset, first, block.data()); break;
+      case 1: past_eof = compare_entries<1>(index, block_offset, first, block.data()); break;
+      case 2: past_eof = compare_entries<2>(index, block_offset, first, block.data()); break;
+      case 3: past_eof = compare_entries<3>(index, block_offset, first, block.data()); break;
+      case 4: past_eof = compare_entries<4>(index, block_offset, first, block.data()); break;
+      case 5: past_eof = compare_entries<5>(index, block_offset, first, block.data()); break;
+      default: past_eof = compare_entries<6>(index, block_offset, first, block.data()); break;
+    }
+    if (past_eof) {
+      stats_.leaks += past_eof;
+      Finding f = make_finding("refcount-past-eof", Category::kLeak, fmt::format("refcount block {}", index),
+                               fmt::format("{} clusters past the end of the file have a non-zero refcount",
+                                           past_eof),
+                               "qemu-img check -r leaks IMAGE (these clusters hold nothing)");
+      f.file_offset = block_offset;
+      f.index = index;
+      sink_.add_finding(std::move(f));
+    }
+  }
+
+  // Returns how many clusters past the end of the file have a non-zero refcount.
+  template <uint32_t Order>
+  uint64_t compare_entries(uint64_t index, uint64_t block_offset, uint64_t first, const uint8_t* block) {
     const uint64_t clusters = counter_.clusters();
     uint64_t past_eof = 0;
     for (uint64_t j = 0; j < g_.refblock_entries; ++j) {
       const uint64_t c = first + j;
-      const uint64_t rc = refcount_at(block, j, g_.refcount_order);
+      const uint64_t rc = refcount_at_order<Order>(block, j);
       if (rc) ++stats_.refcount_used; else ++stats_.refcount_unused;
       if (c >= clusters) {
         if (rc) ++past_eof;
@@ -105,16 +130,7 @@ class Comparer {
         suspect(c, rc);
       }
     }
-    if (past_eof) {
-      stats_.leaks += past_eof;
-      Finding f = make_finding("refcount-past-eof", Category::kLeak, fmt::format("refcount block {}", index),
-                               fmt::format("{} clusters past the end of the file have a non-zero refcount",
-                                           past_eof),
-                               "qemu-img check -r leaks IMAGE (these clusters hold nothing)");
-      f.file_offset = block_offset;
-      f.index = index;
-      sink_.add_finding(std::move(f));
-    }
+    return past_eof;
   }
 
   void mismatch(uint64_t index, uint64_t j, uint64_t block_offset, uint64_t c, uint64_t rc, uint64_t refs) {

@@ -8,6 +8,8 @@
 
 namespace qcow2 {
 
+class RefCounter;
+
 // What the referenced cluster is.
 enum class Role : uint8_t {
   kFree = 0,  // no reference (used by the cluster map)
@@ -54,6 +56,9 @@ class ReferenceSink {
   // Structural problems found on the way; only the first pass wants them.
   virtual bool wants_findings() const { return false; }
   virtual void finding(Finding f) {}
+  // A sink that only counts may expose its counter: the L2 scan then updates it directly for
+  // plain data entries, the hot path of a multi-terabyte check (millions of entries).
+  virtual RefCounter* plain_counter() { return nullptr; }
 };
 
 }  // namespace qcow2

@@ -15,6 +15,22 @@ uint64_t refcount_at(std::span<const uint8_t> block, uint64_t index, uint32_t re
 void set_refcount_at(std::span<uint8_t> block, uint64_t index, uint32_t refcount_order,
                      uint64_t value);
 
+// refcount_at for a width known at compile time: the compare pass reads every refcount of
+// the image, and a per-entry switch on the width shows in its profile.
+template <uint32_t Order>
+inline uint64_t refcount_at_order(const uint8_t* block, uint64_t index) {
+  if constexpr (Order < 3) {
+    constexpr uint32_t bits = 1U << Order;
+    const uint64_t bit = index * bits;
+    return (block[bit >> 3] >> (bit & 7)) & ((1U << bits) - 1);
+  } else {
+    constexpr uint32_t bytes = 1U << (Order - 3);
+    uint64_t v = 0;
+    for (uint32_t k = 0; k < bytes; ++k) v = (v << 8) | block[index * bytes + k];
+    return v;
+  }
+}
+
 // The largest refcount a width can hold.
 inline uint64_t refcount_max(uint32_t refcount_order) {
   return refcount_order >= 6 ? ~0ULL : (1ULL << (1U << refcount_order)) - 1;
