@@ -5,12 +5,14 @@
 namespace qcow2 {
 
 RefCounter::RefCounter(uint64_t clusters, uint64_t max_expected) : clusters_(clusters) {
-  bits_ = 4;
+  bits_ = 2;
   while (bits_ < 32 && max_expected >= (1ULL << bits_) - 1) bits_ *= 2;
   sat_ = (1ULL << bits_) - 1;
-  cells_.assign((clusters * bits_ + 7) / 8, 0);
-  active_set_.assign((clusters + 63) / 64, 0);
-  active_clear_.assign((clusters + 63) / 64, 0);
+  cells_.assign((clusters * (bits_ == 2 ? 4 : bits_) + 7) / 8, 0);
+  if (bits_ > 2) {
+    active_set_.assign((clusters + 63) / 64, 0);
+    active_clear_.assign((clusters + 63) / 64, 0);
+  }
 }
 
 uint64_t RefCounter::memory_bytes() const {
