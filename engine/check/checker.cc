@@ -95,6 +95,14 @@ Result<CheckResult> check_image(const Image& img, const CheckOptions& opts) {
   if (!cmp.suspects.empty()) QCOW2_RETURN_IF_ERROR(name_referrers(img, cmp.suspects, res.findings));
   interpolate_damaged_l2(img, res.findings);
 
+  // The dirty bit means "refcounts may be stale": now we know whether they are.
+  for (Finding& f : res.findings) {
+    if (f.code != "header-dirty-bit") continue;
+    const bool fine = res.stats.leaks == 0 && res.stats.errors == 0;
+    f.message += fine ? "; the refcounts are in fact correct" : "; the refcounts are indeed wrong (see below)";
+    f.fix = fine ? "clearing bit 0 of incompatible_features (offset 72) is safe"
+                 : "repair the refcounts first; QEMU would do it silently on a read-write open";
+  }
   res.metadata = merge_ranges(std::move(sink.metadata()));
   finish_stats(img, res.metadata, res.stats);
   res.status = status_of(res.findings);

@@ -41,8 +41,7 @@ std::vector<Finding> header_findings(const Image& img, const CheckOptions& opts)
     Finding f = make_finding("header-dirty-bit", Category::kInfo, "header",
                              "the dirty bit is set: refcounts may be stale (lazy refcounts after a crash); "
                              "opening it read-write in QEMU repairs them silently",
-                             "see the refcount findings: if there are none, the refcounts are in fact correct "
-                             "and clearing bit 0 of incompatible_features (offset 72) is safe");
+                             "decided once the refcounts are compared");
     f.file_offset = 72;
     out.push_back(std::move(f));
   }
