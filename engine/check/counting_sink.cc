@@ -2,10 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cstdint>
+
 namespace qcow2 {
 
 void CountingSink::reference(uint64_t first, uint64_t count, uint64_t times, const Referrer& r) {
-  if (is_metadata(r.role)) metadata_.push_back({first, count, r.role});
+  // Header-rooted tables are at most 64 MiB, so count fits; keep the range honest regardless.
+  if (is_metadata(r.role)) metadata_.push_back({first, static_cast<uint32_t>(std::min<uint64_t>(count, UINT32_MAX)), r.role});
   for (uint64_t c = first; c < first + count; ++c) {
     if (c >= counter_.clusters()) {
       // Callers check ranges against the file; only header-rooted tables can get here.

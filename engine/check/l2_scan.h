@@ -12,14 +12,14 @@
 namespace qcow2 {
 
 // An L2 table and the L1 entries that point at it.
+// One is kept per L2 table of the image (131072 for 256 GiB of 4 KiB clusters): keep it small.
 struct L2Table {
   uint64_t offset = 0;
+  uint64_t disk_size = 0;     // of the first pointer's L1: entries beyond map VM state
   uint32_t times = 0;         // L1 entries pointing here, over all L1 tables
   uint32_t active_times = 0;  // of which in the active L1
   int32_t first_snapshot = kActive;
-  uint64_t l1_index = 0;      // of the first pointer (the guest offsets follow it)
-  uint64_t l1_entry_offset = 0;
-  uint64_t disk_size = 0;     // of the first pointer's L1: entries beyond map VM state
+  uint32_t l1_index = 0;      // of the first pointer (the guest offsets follow it); L1 < 2^22 entries
 };
 
 class L2Scanner {

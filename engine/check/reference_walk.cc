@@ -21,6 +21,8 @@ class L1Collector {
   void add_table(int32_t snapshot, uint64_t l1_offset, const std::vector<uint64_t>& l1,
                  uint64_t disk_size, const std::string& name) {
     EntryStats* st = stats_ ? (snapshot == kActive ? &stats_->l1 : &stats_->snapshot_l1) : nullptr;
+    // Reserve exactly: doubling growth would leave up to half the vector unused at the peak.
+    tables_.reserve(tables_.size() + std::count_if(l1.begin(), l1.end(), [](uint64_t e) { return (e & kOffsetMask) != 0; }));
     for (uint64_t i = 0; i < l1.size(); ++i) {
       const L1Entry e = decode_l1_entry(l1[i], g_);
       const uint64_t at = l1_offset + i * 8;
@@ -46,33 +48,36 @@ class L1Collector {
       Referrer r{Role::kL2, snapshot, at, l1_offset, i, i, g_.guest_offset(i, 0)};
       sink_.reference(g_.cluster_index(e.l2_offset), 1, 1, r);
       if (snapshot == kActive) sink_.active(g_.cluster_index(e.l2_offset), e.copied);
-      uses_.push_back({e.l2_offset, snapshot, i, at, disk_size});
+      tables_.push_back({e.l2_offset, disk_size, 1, snapshot == kActive ? 1U : 0U, snapshot,
+                         static_cast<uint32_t>(i)});
     }
   }
 
-  // Distinct L2 tables in file order, with how many L1 entries point at each.
+  // Distinct L2 tables in file order, with how many L1 entries point at each. The first
+  // pointer (the active L1's when it has one: it is added first) gives the guest offsets.
   std::vector<L2Table> distinct() {
-    std::stable_sort(uses_.begin(), uses_.end(),
-                     [](const Use& a, const Use& b) { return a.offset < b.offset; });
-    std::vector<L2Table> out;
-    for (const Use& u : uses_) {
-      if (out.empty() || out.back().offset != u.offset)
-        out.push_back({u.offset, 0, 0, u.snapshot, u.l1_index, u.entry_offset, u.disk_size});
-      ++out.back().times;
-      if (u.snapshot == kActive) ++out.back().active_times;
+    // std::sort, not stable_sort: no temporary copy of a vector that can hold millions.
+    // Snapshot indexes order the ties, and the active L1 (kActive, -1) sorts first.
+    std::sort(tables_.begin(), tables_.end(), [](const L2Table& a, const L2Table& b) {
+      if (a.offset != b.offset) return a.offset < b.offset;
+      if (a.first_snapshot != b.first_snapshot) return a.first_snapshot < b.first_snapshot;
+      return a.l1_index < b.l1_index;
+    });
+    size_t out = 0;
+    for (size_t i = 0; i < tables_.size(); ++i) {
+      if (out > 0 && tables_[out - 1].offset == tables_[i].offset) {
+        tables_[out - 1].times += tables_[i].times;
+        tables_[out - 1].active_times += tables_[i].active_times;
+      } else {
+        tables_[out++] = tables_[i];
+      }
     }
-    return out;
+    tables_.resize(out);
+    tables_.shrink_to_fit();
+    return std::move(tables_);
   }
 
  private:
-  struct Use {
-    uint64_t offset;
-    int32_t snapshot;
-    uint64_t l1_index;
-    uint64_t entry_offset;
-    uint64_t disk_size;
-  };
-
   bool fits(uint64_t off) const {
     return off < img_.file_size() && g_.cluster_size <= img_.file_size() - off;
   }
@@ -96,7 +101,7 @@ class L1Collector {
   const Geometry& g_;
   ReferenceSink& sink_;
   CheckStats* stats_;
-  std::vector<Use> uses_;
+  std::vector<L2Table> tables_;
 };
 
 }  // namespace
