@@ -26,8 +26,7 @@ void L2Scanner::report(const char* code, const L2Table& t, uint64_t index, std::
   sink_.finding(std::move(f));
 }
 
-Status L2Scanner::scan(const L2Table& t) {
-  QCOW2_RETURN_IF_ERROR(img_.read_cluster(t.offset, table_));
+void L2Scanner::scan(const L2Table& t, std::span<const uint8_t> table) {
   EntryStats* st = nullptr;
   if (stats_) st = t.active_times ? &stats_->l2 : &stats_->snapshot_l2;
   next_contiguous_ = 0;
@@ -37,10 +36,9 @@ Status L2Scanner::scan(const L2Table& t) {
   const uint64_t in_disk =
       t.disk_size <= guest0 ? 0 : std::min(g_.l2_entries, (t.disk_size - guest0 + g_.cluster_size - 1) >> g_.cluster_bits);
   for (uint64_t i = 0; i < g_.l2_entries; ++i) {
-    if (fast && i < in_disk && plain_entry(t, i, load_be64(&table_[i * 8]), *fast, st)) continue;
-    entry(t, i, l2_entry_at(table_, i, g_), st);
+    if (fast && i < in_disk && plain_entry(t, i, load_be64(&table[i * 8]), *fast, st)) continue;
+    entry(t, i, l2_entry_at(table, i, g_), st);
   }
-  return Status::Ok();
 }
 
 bool L2Scanner::plain_entry(const L2Table& t, uint64_t i, uint64_t raw, RefCounter& counter, EntryStats* st) {

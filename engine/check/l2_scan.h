@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "engine/check/reference.h"
@@ -25,7 +26,8 @@ struct L2Table {
 class L2Scanner {
  public:
   L2Scanner(const Image& img, ReferenceSink& sink, CheckStats* stats, bool verify_compressed);
-  Status scan(const L2Table& t);
+  // `table` holds the cluster at t.offset.
+  void scan(const L2Table& t, std::span<const uint8_t> table);
 
  private:
   // The hot path: a plain data entry (aligned, in the file, no flags but COPIED) updates the
@@ -42,7 +44,6 @@ class L2Scanner {
   CheckStats* stats_;
   bool verify_compressed_;
   bool findings_;
-  std::vector<uint8_t> table_;
   std::vector<uint8_t> packed_;
   std::vector<uint8_t> plain_;
   uint64_t next_contiguous_ = 0;  // for qemu-img's fragmentation count: the previous normal cluster's end

@@ -6,6 +6,7 @@
 
 #include "engine/format/l1_entry.h"
 #include "engine/format/refcount.h"
+#include "engine/io/prefetch_reader.h"
 
 namespace qcow2 {
 namespace {
@@ -19,7 +20,11 @@ class Comparer {
   Status run() {
     QCOW2_ASSIGN_OR_RETURN(std::vector<uint64_t> table, img_.read_refcount_table());
     const uint64_t clusters = counter_.clusters();
-    std::vector<uint8_t> block;
+    std::vector<uint64_t> blocks;  // table indexes with a block to read, in order
+    for (uint64_t i = 0; i < table.size(); ++i)
+      if (valid(decode_reftable_entry(table[i], g_))) blocks.push_back(i);
+    PrefetchReader reader(img_.file(), [&](size_t k) { return table[blocks[k]] & ~kRefTableReservedMask; },
+                          blocks.size(), g_.cluster_size);
     for (uint64_t i = 0; i < table.size(); ++i) {
       const RefTableEntry e = decode_reftable_entry(table[i], g_);
       const uint64_t first = i << g_.refblock_bits;
@@ -27,7 +32,7 @@ class Comparer {
         if (first < clusters) miss(i, first);
         continue;
       }
-      QCOW2_RETURN_IF_ERROR(img_.read_cluster(e.block_offset, block));
+      QCOW2_ASSIGN_OR_RETURN(std::span<const uint8_t> block, reader.next());
       compare_block(i, e.block_offset, first, block);
     }
     // Clusters beyond what the table can describe have no refcount at all.
@@ -84,7 +89,7 @@ class Comparer {
     sink_.add_finding(std::move(f));
   }
 
-  void compare_block(uint64_t index, uint64_t block_offset, uint64_t first, const std::vector<uint8_t>& block) {
+  void compare_block(uint64_t index, uint64_t block_offset, uint64_t first, std::span<const uint8_t> block) {
     uint64_t past_eof = 0;
     switch (g_.refcount_order) {
       case 0: past_eof = compare_entries<0>(index, block_offset, first, block.data()); break;

@@ -7,6 +7,7 @@
 #include "engine/check/l2_scan.h"
 #include "engine/check/metadata_refs.h"
 #include "engine/format/l1_entry.h"
+#include "engine/io/prefetch_reader.h"
 #include "engine/util/bytes.h"
 
 namespace qcow2 {
@@ -124,7 +125,13 @@ Status walk_references(const Image& img, ReferenceSink& sink, CheckStats* stats,
   reference_bitmaps(img, sink);
 
   L2Scanner scanner(img, sink, stats, opts.verify_compressed);
-  for (const L2Table& t : l1s.distinct()) QCOW2_RETURN_IF_ERROR(scanner.scan(t));
+  const std::vector<L2Table> tables = l1s.distinct();
+  PrefetchReader reader(img.file(), [&](size_t i) { return tables[i].offset; }, tables.size(),
+                        img.geometry().cluster_size);
+  for (const L2Table& t : tables) {
+    QCOW2_ASSIGN_OR_RETURN(std::span<const uint8_t> table, reader.next());
+    scanner.scan(t, table);
+  }
   return Status::Ok();
 }
 
