@@ -10,6 +10,6 @@ inline constexpr int kExitHeader = 6;         // a header field has an error or 
 inline constexpr int kExitUsage = 64;         // bad option, unknown snapshot
 inline constexpr int kExitNotQcow2 = 65;      // wrong magic, empty, too short, unknown version
 inline constexpr int kExitCannotOpen = 66;    // missing, unreadable, a directory, read failure
-inline constexpr int kExitInternal = 70;      // a bug, or a mode not implemented yet
+inline constexpr int kExitInternal = 70;      // a bug, or a failed write to stdout
 
 }  // namespace qcow2::cli

@@ -48,8 +48,12 @@ void finding_lines(const Image& img, const CheckResult& r, const CheckTextOption
     const bool refcount = f.table.rfind("refcount", 0) == 0;
     if ((refcount && !opt.show_refcount) || (!refcount && !opt.show_snapshot && f.table.find("L") != std::string::npos))
       continue;
-    parent_line(img, f, last_parent, out);
     const bool in_l2 = f.table.rfind("L2 table 0x", 0) == 0;
+    // Any other line in between breaks the context: the next L2 line gets its L1 line again.
+    if (in_l2)
+      parent_line(img, f, last_parent, out);
+    else
+      last_parent.clear();
     std::string where;
     if (in_l2 && f.index && f.file_offset)
       where = fmt::format("    l2 table[{:4}], entry: 0x{:016x} at 0x{:x}", *f.index, raw_at(img, *f.file_offset),
