@@ -1,5 +1,7 @@
 #include "engine/render/check_json.h"
 
+#include "engine/render/check_text.h"
+
 namespace qcow2 {
 namespace {
 
@@ -75,7 +77,7 @@ nlohmann::json check_to_json(const Image& img, const CheckResult& r) {
   for (const Finding& f : r.findings) {
     nlohmann::json x = {{"code", f.code}, {"category", category_name(f.category)},
                         {"severity", severity_name(f.severity)}, {"table", f.table},
-                        {"message", f.message}, {"fix", f.fix}};
+                        {"message", f.message}, {"fix", with_image_path(f.fix, img.path())}};
     if (f.file_offset) x["file-offset"] = *f.file_offset;
     if (f.index) x["index"] = *f.index;
     if (f.guest_offset) x["guest-offset"] = *f.guest_offset;

@@ -65,7 +65,7 @@ void finding_lines(const Image& img, const CheckResult& r, const CheckTextOption
     const std::string guest = f.guest_offset ? fmt::format(" | vdisk offset: 0x{:x}", *f.guest_offset) : "";
     const auto colour = f.severity == FindingSeverity::kInfo ? std::string_view() : st.error();
     out.print("{} {}[{}]{} {}{}\n", where, colour, f.code, st.reset(), printable(f.message), guest);
-    out.print("{}fix: {}\n", in_l2 ? "        " : "    ", printable(f.fix));
+    out.print("{}fix: {}\n", in_l2 ? "        " : "    ", printable(with_image_path(f.fix, img.path())));
   }
 }
 
@@ -105,17 +105,30 @@ std::string advice(const CheckResult& r) {
 
 }  // namespace
 
-void render_status_banner(const CheckResult& r, const Style& st, TextSink& out) {
+std::string with_image_path(std::string text, const std::string& image_path) {
+  const bool plain = !image_path.empty() &&
+                     image_path.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                  "0123456789/._-+,:@") == std::string::npos;
+  std::string quoted = "'";
+  for (char c : image_path) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  quoted += "'";
+  const std::string& path = plain ? image_path : quoted;
+  for (size_t at = text.find("IMAGE"); at != std::string::npos; at = text.find("IMAGE", at + path.size()))
+    text.replace(at, 5, path);
+  return text;
+}
+
+void render_status_banner(const CheckResult& r, const std::string& image_path, const Style& st, TextSink& out) {
   const auto colour = r.status == ImageStatus::kGood ? st.section() : st.banner();
   out.print("{}####  status: {} (exit {})  ####{}\n", colour, status_word(r.status), exit_code(r.status), st.reset());
-  out.print("{}\n", advice(r));
+  out.print("{}\n", with_image_path(advice(r), image_path));
   // Each distinct fix once, in the order the findings came.
   std::set<std::string> seen;
   size_t shown = 0;
   for (const Finding& f : r.findings) {
     if (f.category == Category::kInfo || f.fix.empty() || !seen.insert(f.code).second) continue;
     if (++shown > 12) break;
-    out.print("  - {}: {}\n", f.code, printable(f.fix));
+    out.print("  - {}: {}\n", f.code, printable(with_image_path(f.fix, image_path)));
   }
 }
 
@@ -177,7 +190,7 @@ void render_check(const Image& img, const CheckResult& r, const CheckTextOptions
     out.print("  (qcow2-dump -m error lists each one)\n");
   }
   out.write(kRule);
-  render_status_banner(r, st, out);
+  render_status_banner(r, img.path(), st, out);
 }
 
 }  // namespace qcow2

@@ -17,7 +17,11 @@ struct CheckTextOptions {
 void render_check(const Image& img, const CheckResult& r, const CheckTextOptions& opt, const Style& st,
                   TextSink& out);
 
-// The framed status banner and the advice lines.
-void render_status_banner(const CheckResult& r, const Style& st, TextSink& out);
+// The framed status banner and the advice lines; commands name `image_path`.
+void render_status_banner(const CheckResult& r, const std::string& image_path, const Style& st, TextSink& out);
+
+// `text` with each IMAGE placeholder replaced by the path, quoted for a POSIX shell when needed,
+// so advice is a command that can be pasted as it is.
+std::string with_image_path(std::string text, const std::string& image_path);
 
 }  // namespace qcow2
