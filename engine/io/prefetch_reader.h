@@ -44,6 +44,8 @@ class PrefetchReader {
   size_t released_ = 0;  // units the consumer is done with
   size_t handed_ = 0;    // units handed to the consumer
   bool stop_ = false;
+  bool producer_waiting_ = false;
+  bool consumer_waiting_ = false;
   std::thread thread_;
 };
 
