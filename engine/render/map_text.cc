@@ -74,13 +74,15 @@ void render_guest_map(const std::vector<GuestExtent>& extents, TextSink& out) {
 
 void render_cluster_map(const Image& img, const CheckResult& r, TextSink& out) {
   if (!r.counts) {
-    out.write(error_line("the check could not walk the image, so no cluster is classified"));
+    out.write(error_line(img.walkable()
+                             ? std::string("the check could not walk the image, so no cluster is classified")
+                             : "no cluster is classified: " + img.walk_status().message()));
     return;
   }
   const Geometry& g = img.geometry();
   const uint64_t clusters = (img.file_size() + g.cluster_size - 1) >> g.cluster_bits;
   DiskRefcounts disk(img);
-  out.print("{:>10} {:<18} {:>10} {}\n", "# first", "host_offset", "count", "role");
+  out.print("{:<10} {:<18} {:>10} {}\n", "# first", "host_offset", "count", "role");
   size_t m = 0;  // metadata ranges are sorted by first cluster
   uint64_t run_first = 0, run_count = 0;
   std::string_view run_role;

@@ -12,7 +12,8 @@
 namespace qcow2 {
 
 // Columns: index, raw, block_offset, status (unused, ok, or a comma list of unaligned,
-// past-eof, reserved), finding. Every entry of the refcount table.
+// past-eof, reserved), finding. Every non-zero entry of the refcount table (it is padded to
+// whole clusters with zeros).
 void render_refcount_table(const Image& img, std::span<const uint64_t> table,
                            const FindingIndex* findings, TextSink& out);
 

@@ -13,21 +13,10 @@
 namespace qcow2 {
 namespace {
 
-using Buf = fmt::memory_buffer;
-
 // Appends "list,item" to a comma list.
 void add(std::string& list, std::string_view item) {
   if (!list.empty()) list += ',';
   list += item;
-}
-
-// The last fixed column and the free-text finding: no trailing blanks when there is none.
-void finish_line(Buf& b, std::string_view last, size_t width, const std::string& finding) {
-  auto it = std::back_inserter(b);
-  if (finding.empty())
-    fmt::format_to(it, "{}\n", last);
-  else
-    fmt::format_to(it, "{:<{}} {}\n", last, width, finding);
 }
 
 std::string l1_status(const L1Entry& e, const Geometry& g, uint64_t file_size) {
@@ -43,31 +32,40 @@ std::string l1_status(const L1Entry& e, const Geometry& g, uint64_t file_size) {
   return s.empty() ? "ok" : s;
 }
 
-std::string l2_flags(const L2Entry& e, const Geometry& g, uint64_t file_size, bool vm_state) {
-  std::string s;
-  if (e.copied) add(s, "COPIED");
-  if (e.zero_flag) add(s, "ZERO");
+// The flags column as a comma list, "-" when empty.
+void l2_flags(Line& s, const L2Entry& e, const Geometry& g, uint64_t file_size, bool vm_state) {
+  auto add = [&s](std::string_view item) {
+    if (s.size()) s.put(',');
+    s.put(item);
+  };
+  if (e.copied) add("COPIED");
+  if (e.zero_flag) add("ZERO");
   if (e.kind == L2Kind::kCompressed) {
-    add(s, "COMPRESSED");
-    add(s, fmt::format("bytes={}", e.comp_length));
+    add("COMPRESSED");
+    add("bytes=");
+    s.put(fmt::format_int(e.comp_length).c_str());
   }
-  if (e.reserved) add(s, fmt::format("reserved={}", hex_value(e.reserved)));
+  if (e.reserved) {
+    add("reserved=");
+    s.hex(e.reserved, 0);
+  }
   const bool has_host = e.kind == L2Kind::kNormal || e.kind == L2Kind::kZeroAlloc;
-  if (has_host && e.unaligned) add(s, "unaligned");
+  if (has_host && e.unaligned) add("unaligned");
   // Data in an external data file cannot be checked against this file's size.
   if (has_host && !g.external_data &&
       (e.host_offset > file_size || g.cluster_size > file_size - e.host_offset))
-    add(s, "past-eof");
-  if (vm_state) add(s, "vm-state");
-  return s.empty() ? "-" : s;
+    add("past-eof");
+  if (vm_state) add("vm-state");
+  if (!s.size()) s.put('-');
 }
 
-std::string host_column(const L2Entry& e) {
+// The host column: a hex offset, or "-" when the entry has no host cluster.
+void host_column(Line& line, const L2Entry& e) {
   switch (e.kind) {
     case L2Kind::kNormal:
-    case L2Kind::kZeroAlloc: return hex_value(e.host_offset);
-    case L2Kind::kCompressed: return hex_value(e.comp_offset);
-    default: return "-";
+    case L2Kind::kZeroAlloc: line.hex(e.host_offset, 18); return;
+    case L2Kind::kCompressed: line.hex(e.comp_offset, 18); return;
+    default: line.left("-", 18); return;
   }
 }
 
@@ -76,16 +74,31 @@ std::string host_column(const L2Entry& e) {
 void render_l1_table(const Image& img, uint64_t l1_offset, std::span<const uint64_t> l1,
                      const FindingIndex* findings, TextSink& out) {
   const Geometry& g = img.geometry();
-  out.print("{:>8} {:<18} {:<18} {:<6} {}\n", "# index", "raw", "l2_offset", "flags", "status finding");
+  out.print("{:<8} {:<18} {:<18} {:<6} {}\n", "# index", "raw", "l2_offset", "flags", "status finding");
+  std::string chunk;  // handed to `out` every 64 KiB
   for (uint64_t i = 0; i < l1.size(); ++i) {
     const L1Entry e = decode_l1_entry(l1[i], g);
     const uint64_t at = l1_offset + i * 8;
-    Buf b;
-    fmt::format_to(std::back_inserter(b), "{:>8} {:<18} {:<18} {:<6} ", i, hex_value(e.raw),
-                   hex_value(e.l2_offset), e.copied ? "COPIED" : "-");
-    finish_line(b, l1_status(e, g, img.file_size()), 10, findings ? findings->text(at, at + 8) : "");
-    out.write(std::string_view(b.data(), b.size()));
+    const std::string finding = findings ? findings->text(at, at + 8) : std::string();
+    Line line;
+    line.right(i, 8);
+    line.hex(e.raw, 18);
+    line.hex(e.l2_offset, 18);
+    line.left(e.copied ? "COPIED" : "-", 6);
+    const std::string status = l1_status(e, g, img.file_size());
+    if (finding.empty())
+      line.put(status);
+    else
+      line.left(status, 10);
+    chunk.append(line.view());
+    chunk.append(finding);
+    chunk.push_back('\n');
+    if (chunk.size() >= (64u << 10)) {
+      out.write(chunk);
+      chunk.clear();
+    }
   }
+  out.write(chunk);
 }
 
 void render_l2_table(const Image& img, uint64_t l1_index, uint64_t l1_raw,
@@ -112,21 +125,35 @@ void render_l2_table(const Image& img, uint64_t l1_index, uint64_t l1_raw,
   else
     out.print("{:>7} {:<18} {:<18} {:<11} {:<24} {}\n", "# index", "raw", "host_offset", "kind",
               "flags", "guest_offset finding");
+  std::string chunk;  // handed to `out` every 64 KiB
   for (uint64_t j = 0; j < g.l2_entries; ++j) {
     const L2Entry e = l2_entry_at(table, j, g);
     if (e.raw == 0 && e.bitmap == 0) continue;
     const uint64_t guest = g.guest_offset(l1_index, j);
     const uint64_t at = l1e.l2_offset + j * g.l2_entry_bytes;
-    Buf b;
-    auto it = std::back_inserter(b);
-    fmt::format_to(it, "{:>7} {:<18} ", j, hex_value(e.raw));
-    if (g.extended_l2)
-      fmt::format_to(it, "0x{:08x} 0x{:08x} ", e.alloc_mask(), e.zero_mask());
-    fmt::format_to(it, "{:<18} {:<11} {:<24} ", host_column(e), l2_kind_name(e.kind),
-                   l2_flags(e, g, img.file_size(), guest >= img.header().size));
-    finish_line(b, hex_value(guest), 18, findings ? findings->text(at, at + g.l2_entry_bytes) : "");
-    out.write(std::string_view(b.data(), b.size()));
+    Line line;
+    line.right(j, 7);
+    line.hex(e.raw, 18);
+    if (g.extended_l2) {
+      line.mask(e.alloc_mask());
+      line.mask(e.zero_mask());
+    }
+    host_column(line, e);
+    line.left(l2_kind_name(e.kind), 11);
+    Line flags;
+    l2_flags(flags, e, g, img.file_size(), guest >= img.header().size);
+    line.left(flags.view(), 24);
+    const std::string finding = findings ? findings->text(at, at + g.l2_entry_bytes) : std::string();
+    line.hex(guest, finding.empty() ? 0 : 18);
+    chunk.append(line.view());
+    if (!finding.empty()) chunk.append(finding);
+    chunk.push_back('\n');
+    if (chunk.size() >= (64u << 10)) {
+      out.write(chunk);
+      chunk.clear();
+    }
   }
+  out.write(chunk);
 }
 
 }  // namespace qcow2

@@ -1,0 +1,51 @@
+#include "fusefs/content.h"
+
+#include "fusefs/render_node.h"
+
+namespace qcow2fs {
+namespace {
+
+// Files that are meaningless without the check's result: they wait for it rather than show
+// a partial answer that a script could mistake for the real one.
+bool waits_for_check(Kind k) {
+  return k == Kind::kClusters || k == Kind::kReportTxt || k == Kind::kReportJson;
+}
+
+}  // namespace
+
+bool uses_check(Kind k) {
+  switch (k) {
+    case Kind::kL1:
+    case Kind::kL2:
+    case Kind::kRefTable:
+    case Kind::kRefBlock:
+    case Kind::kClusters:
+    case Kind::kReportTxt:
+    case Kind::kReportJson:
+    case Kind::kStatus: return true;
+    default: return false;
+  }
+}
+
+Content content_of(Fs& fs, const Node& n) {
+  if (n.kind == Kind::kStatus) {
+    // Changes with every percent: never cached, and dated now while the check runs.
+    const CheckOutcome* o = fs.check.done();
+    return {std::make_shared<const std::string>(render_status(o, fs.check.percent())), o != nullptr,
+            o ? o->finished_at : std::time(nullptr)};
+  }
+  const CheckOutcome* o = waits_for_check(n.kind) ? fs.check.wait() : fs.check.done();
+  const bool dependent = uses_check(n.kind);
+  // Generation 0: rendered before the check finished; such text is replaced once it has.
+  const uint64_t generation = dependent && !o ? 0 : 1;
+  const uint64_t ino = ino_of(n);
+  auto text = fs.cache.get(ino, generation);
+  if (!text) {
+    text = std::make_shared<const std::string>(render_node(fs.tree, o, n));
+    fs.cache.put(ino, generation, text);
+  }
+  return {std::move(text), !dependent || o != nullptr,
+          dependent && o ? o->finished_at : fs.mount_time};
+}
+
+}  // namespace qcow2fs

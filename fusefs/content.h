@@ -1,0 +1,26 @@
+// A file's bytes: rendered from the engine on demand, whole, so its size is exact and a reader
+// holding it never sees a torn file.
+#pragma once
+
+#include <ctime>
+#include <memory>
+#include <string>
+
+#include "fusefs/fs.h"
+
+namespace qcow2fs {
+
+struct Content {
+  std::shared_ptr<const std::string> text;
+  bool final = true;      // will not change again during this mount
+  std::time_t mtime = 0;  // when it last changed: mount time, or when the check finished
+};
+
+// Whether a node's text depends on the check (findings, computed counts, the report).
+bool uses_check(Kind k);
+
+// Renders file node `n` (cached when it is final or stable until the check finishes).
+// report.txt, report.json and clusters wait for the check.
+Content content_of(Fs& fs, const Node& n);
+
+}  // namespace qcow2fs

@@ -1,0 +1,60 @@
+// qcow2fs: mounts a qcow2 image's metadata as a tree of generated text files. See man/qcow2fs.1.
+#include <malloc.h>
+#include <sys/stat.h>
+
+#include <exception>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "engine/io/image.h"
+#include "fusefs/mount.h"
+#include "fusefs/options.h"
+
+namespace {
+
+using namespace qcow2fs;
+
+int exit_code_for(const qcow2::Status& st) {
+  switch (st.code()) {
+    case qcow2::Code::kNotQcow2:
+    case qcow2::Code::kNotSupported:
+    case qcow2::Code::kCorruption: return kExitNotQcow2;
+    default: return kExitCannotOpen;
+  }
+}
+
+int run(int argc, char** argv) {
+  Options opt;
+  if (auto code = parse_options(argc, argv, opt)) return *code;
+
+  struct stat st {};
+  if (::stat(opt.mountpoint.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    return fail(kExitUsage, fmt::format("{}: the mountpoint is not a directory", opt.mountpoint));
+
+  // Absolute, so that backing and data files still resolve after fuse_daemonize's chdir("/").
+  std::error_code ec;
+  const std::string image = std::filesystem::absolute(opt.image, ec).lexically_normal().string();
+  // Opened and validated before mounting: after fuse_daemonize the parent has already exited
+  // and could no longer report a failure.
+  auto img = qcow2::Image::open(ec ? opt.image : image);
+  if (!img.ok()) return fail(exit_code_for(img.status()), img.status().message());
+  return serve(opt, std::move(img).value());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Rendered files of a few MiB are made and dropped all the time (`ls -l l2/` renders every
+  // table to measure it). Kept in the heap rather than mmap'd and unmapped each time, their
+  // pages are reused instead of faulted in afresh, which otherwise dominates the time.
+  // Four arenas bound what the request threads keep; freed memory above 64 MiB goes back.
+  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  mallopt(M_TRIM_THRESHOLD, 64 << 20);
+  mallopt(M_ARENA_MAX, 4);
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    return fail(70, e.what());
+  }
+}

@@ -1,0 +1,12 @@
+#include "fusefs/attr.h"
+#include "fusefs/ops.h"
+
+namespace qcow2fs {
+
+void op_release(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
+  delete reinterpret_cast<OpenFile*>(fi->fh);
+  fi->fh = 0;
+  fuse_reply_err(req, 0);
+}
+
+}  // namespace qcow2fs

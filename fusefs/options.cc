@@ -1,0 +1,77 @@
+#include "fusefs/options.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <cstdio>
+
+namespace qcow2fs {
+namespace {
+
+constexpr const char* kFooter = R"(
+Options given with -o (comma-separated, -o may repeat):
+  ro            read-only mount (the default): every change fails with EROFS
+  rw            read-write mount (no file is writable yet)
+  allow_other   let other users see the mount (needs user_allow_other for non-root)
+  other         passed to libfuse (e.g. fsname=..., max_read=...)
+auto_unmount and default_permissions are always on.
+
+Exit status: 0 unmounted cleanly, 64 usage, 65 not a qcow2 image, 66 cannot open the image,
+71 the mount failed. See man qcow2fs.)";
+
+void split_into(const std::string& list, std::vector<std::string>& out) {
+  size_t start = 0;
+  while (start <= list.size()) {
+    const size_t comma = list.find(',', start);
+    const std::string item = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!item.empty()) out.push_back(item);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+}
+
+}  // namespace
+
+int fail(int code, const std::string& message) {
+  std::fprintf(stderr, "qcow2fs: %s\n", message.c_str());
+  return code;
+}
+
+std::optional<int> parse_options(int argc, char** argv, Options& opt) {
+  CLI::App app{"Mounts a qcow2 image's metadata as a tree of text files, read-only by default.",
+               "qcow2fs"};
+  std::vector<std::string> o_lists;
+  app.add_option("image", opt.image, "the qcow2 image (opened read-only)")->required();
+  app.add_option("mountpoint", opt.mountpoint, "an existing directory")->required();
+  app.add_flag("-f,--foreground", opt.foreground, "stay in the foreground");
+  app.add_flag("-d,--debug", opt.debug, "print every FUSE request (implies -f)");
+  app.add_option("-o", o_lists, "mount options: ro (default), rw, allow_other, or any libfuse option")
+      ->allow_extra_args(false)  // one list per -o: "-o ro IMAGE MNT" keeps its positionals
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app.set_version_flag("-V,--version", "qcow2fs " QCOW2FS_VERSION);
+  app.footer(kFooter);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    return fail(kExitUsage, fmt::format("{} (see --help)", e.what()));
+  }
+  if (opt.debug) opt.foreground = true;
+  std::vector<std::string> items;
+  for (const std::string& l : o_lists) split_into(l, items);
+  for (const std::string& item : items) {
+    if (item == "ro")
+      opt.read_only = true;
+    else if (item == "rw")
+      opt.read_only = false;
+    else if (item == "allow_other")
+      opt.allow_other = true;
+    else if (item == "auto_unmount" || item == "default_permissions")
+      continue;  // always on
+    else
+      opt.passthrough.push_back(item);
+  }
+  return std::nullopt;
+}
+
+}  // namespace qcow2fs

@@ -1,0 +1,34 @@
+// qcow2fs's command line: IMAGE MOUNTPOINT [-f] [-d] [-o opt[,opt...]]...
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace qcow2fs {
+
+// sysexits-style exit statuses, as qcow2-dump uses them.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitUsage = 64;       // bad option, missing argument, mountpoint not a directory
+inline constexpr int kExitNotQcow2 = 65;    // the image is not qcow2 at all
+inline constexpr int kExitCannotOpen = 66;  // missing, unreadable, not a regular file
+inline constexpr int kExitMount = 71;       // FUSE refused: no /dev/fuse, mount failed
+
+struct Options {
+  std::string image;
+  std::string mountpoint;
+  bool foreground = false;
+  bool debug = false;
+  bool read_only = true;  // -o ro (the default) or -o rw
+  bool allow_other = false;
+  std::vector<std::string> passthrough;  // other -o options, handed to libfuse
+};
+
+// Parses argv; returns an exit status when the program should stop (help, version, error,
+// after printing one line to stderr), nothing to go on.
+std::optional<int> parse_options(int argc, char** argv, Options& opt);
+
+// Prints "qcow2fs: <message>" to stderr and returns `code`.
+int fail(int code, const std::string& message);
+
+}  // namespace qcow2fs

@@ -1,0 +1,67 @@
+// The tree model: which nodes exist, their names, and their place in listings. It only asks
+// the engine; what it keeps is what the image itself bounds (the active L1 table, at most
+// 32 MiB; the refcount table, at most 8 MiB; one name per snapshot), never anything per
+// listed node, so `ls l2` on an image with millions of L2 tables costs nothing to remember.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/io/image.h"
+#include "fusefs/inode.h"
+#include "fusefs/snapshot_names.h"
+
+namespace qcow2fs {
+
+// Receives one child of a listing; returns false when the caller's buffer is full (the child
+// was not taken and will be offered again from `pos`).
+using Emit = std::function<bool(std::string_view name, const Node& node, uint64_t next_pos)>;
+
+class Tree {
+ public:
+  explicit Tree(std::unique_ptr<qcow2::Image> img);
+
+  const qcow2::Image& image() const { return *img_; }
+
+  static bool is_dir(const Node& n);
+  bool exists(const Node& n) const;
+  Node parent(const Node& n) const;
+  std::optional<Node> lookup(const Node& dir, std::string_view name) const;
+  // Children of `dir` in a fixed order, starting at position `pos` (0 = the first child).
+  // Positions are stable cookies: an L1 index in l2/, a table index in refcount/.
+  void list(const Node& dir, uint64_t pos, const Emit& emit) const;
+
+  // The snapshot in slot `snap` (1-based), or null.
+  const qcow2::Snapshot* snapshot(uint32_t snap) const;
+  const std::string& snapshot_dir_name(uint32_t snap) const { return snap_names_[snap - 1].name; }
+  const std::string& snapshot_name_note(uint32_t snap) const { return snap_names_[snap - 1].note; }
+  // Why the snapshot table is damaged or unread; empty when it is fine.
+  const std::string& snapshots_error() const { return snapshots_error_; }
+
+  // The L1 table of slot `snap` (0 = active), its file offset, and why it cannot be read.
+  uint64_t l1_offset(uint32_t snap) const;
+  qcow2::Result<std::vector<uint64_t>> l1_table(uint32_t snap) const;
+  qcow2::Result<std::vector<uint64_t>> l1_slice(uint32_t snap, uint64_t first, uint64_t count) const;
+  uint64_t l1_size(uint32_t snap) const;
+  const qcow2::Result<std::vector<uint64_t>>& refcount_table() const { return reftable_; }
+
+ private:
+  void name_snapshots();
+  bool l2_exists(uint32_t snap, uint64_t index) const;
+  void list_l2(uint32_t snap, uint64_t pos, const Emit& emit) const;
+
+  std::unique_ptr<qcow2::Image> img_;
+  qcow2::Result<std::vector<uint64_t>> active_l1_;
+  qcow2::Result<std::vector<uint64_t>> reftable_;
+  std::vector<SnapshotName> snap_names_;
+  std::unordered_map<std::string, uint32_t> snap_by_name_;
+  std::string snapshots_error_;
+};
+
+}  // namespace qcow2fs
