@@ -6,6 +6,7 @@
 #include <set>
 
 #include "engine/util/bytes.h"
+#include "engine/util/quote_name.h"
 
 namespace qcow2 {
 namespace {
@@ -18,20 +19,8 @@ constexpr uint8_t kMinGranularityBits = 9;  // QEMU supports 9..31 only
 constexpr uint8_t kMaxGranularityBits = 31;
 constexpr uint32_t kSpecReservedFlags = ~(kBitmapInUse | kBitmapAuto | kBitmapExtraDataCompatible);
 
-// Names are arbitrary bytes; messages must stay on one line and printable.
-std::string printable(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (c >= 0x20 && c < 0x7f && c != '\\' && c != '\'')
-      out += static_cast<char>(c);
-    else
-      out += fmt::format("\\x{:02x}", c);
-  }
-  return out;
-}
-
 std::string label(uint32_t index, const BitmapEntry& e) {
-  return fmt::format("bitmap {} '{}'", index, printable(e.name));
+  return fmt::format("bitmap {} '{}'", index, quote_name_bytes(e.name));
 }
 
 BitmapEntry decode_fixed(const uint8_t* p) {

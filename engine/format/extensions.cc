@@ -6,6 +6,7 @@
 #include <map>
 
 #include "engine/util/bytes.h"
+#include "engine/util/quote_name.h"
 
 namespace qcow2 {
 namespace {
@@ -25,18 +26,6 @@ std::string span_end_name(uint64_t span_size, const Header& h) {
   const bool short_file = h.cluster_bits < 64 && span_size < (1ULL << h.cluster_bits);
   return fmt::format("the end of the {} at 0x{:x}", short_file ? "file" : "first cluster",
                      span_size);
-}
-
-// Names are arbitrary bytes; messages must stay on one line and printable.
-std::string printable(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (c >= 0x20 && c < 0x7f && c != '\\' && c != '\'')
-      out += static_cast<char>(c);
-    else
-      out += fmt::format("\\x{:02x}", c);
-  }
-  return out;
 }
 
 std::string bytes_as_string(const std::vector<uint8_t>& d) { return {d.begin(), d.end()}; }
@@ -62,10 +51,10 @@ void decode_feature_names(const HeaderExtension& x, Extensions& ext) {
     if (f.type > 2)
       ext.problems.push_back(
           fmt::format("feature name entry at 0x{:x} ('{}'): type {} is not 0, 1 or 2", where,
-                      printable(f.name), f.type));
+                      quote_name_bytes(f.name), f.type));
     if (f.bit > 63)
       ext.problems.push_back(fmt::format("feature name entry at 0x{:x} ('{}'): bit {} is over 63",
-                                         where, printable(f.name), f.bit));
+                                         where, quote_name_bytes(f.name), f.bit));
     ext.feature_names.push_back(std::move(f));
   }
 }
