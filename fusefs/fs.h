@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "fusefs/check_state.h"
+#include "fusefs/open_files.h"
 #include "fusefs/render_cache.h"
 #include "fusefs/tree.h"
 
@@ -19,6 +20,7 @@ struct Fs {
   Tree tree;
   CheckState check;  // after tree: it reads tree's image
   RenderCache cache{32u << 20, 4096};
+  OpenFiles open_files;
   bool read_only = true;
   std::time_t mount_time = 0;
   uid_t uid = 0;

@@ -15,14 +15,15 @@ void op_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     if (Tree::is_dir(*n)) return (void)fuse_reply_err(req, EISDIR);
     if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC))
       return (void)fuse_reply_err(req, refuse_change(fs));
-    auto* open = new OpenFile{*n, content_of(fs, *n)};
-    fi->fh = reinterpret_cast<uint64_t>(open);
+    auto file = std::make_unique<OpenFile>(OpenFile{*n, content_of(fs, *n)});
+    const OpenFile* open = file.get();
+    fi->fh = fs.open_files.add(std::move(file));
     fi->keep_cache = 0;
     // Final text is the same for every handle, so the page cache may serve it (mmap, tar).
     // Text that changes when the check finishes bypasses it: a cache page filled through one
     // handle must never be read through another that holds a different rendering.
     fi->direct_io = open->content.final ? 0 : 1;
-    if (fuse_reply_open(req, fi) != 0) delete open;  // the kernel gave up: no release follows
+    if (fuse_reply_open(req, fi) != 0) fs.open_files.release(fi->fh);  // no release follows
   });
 }
 

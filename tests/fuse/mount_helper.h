@@ -121,6 +121,8 @@ class Mount {
   pid_t pid() const { return pid_; }
   std::string path(const std::string& rel) const { return dir_ + "/" + rel; }
   std::string read(const std::string& rel) const { return read_text(path(rel)); }
+  // What the daemon printed (stdout and stderr), for failure messages.
+  std::string log() const { return read_text(log_); }
 
   // Waits until `status` no longer says "checking"; returns its line.
   std::string wait_for_check(std::chrono::seconds timeout = std::chrono::seconds(60)) const {
