@@ -1,16 +1,19 @@
 // Reads a known sequence of clusters on a background thread, a bounded distance ahead of the
-// consumer. A check reads one L2 table or refcount block per pread (131072 of them for 256 GiB
-// of 4 KiB clusters); the syscalls then run on the second core while the first one counts.
+// consumer. A check reads one L2 table or refcount block at a time (131072 of them for 256 GiB
+// of 4 KiB clusters): the reads run in batches (one system call each, see batch_read.h) on the
+// second core while the first one counts.
 #pragma once
 
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <span>
 #include <thread>
 #include <vector>
 
+#include "engine/io/batch_read.h"
 #include "engine/io/image_file.h"
 #include "engine/util/status.h"
 
@@ -31,13 +34,20 @@ class PrefetchReader {
 
  private:
   void produce();
+  std::span<uint8_t> slot(size_t unit_index) { return {buffer_.get() + (unit_index % depth_) * unit_, unit_}; }
 
   const ImageFile& file_;
   std::function<uint64_t(size_t)> offset_of_;
   size_t count_;
   size_t unit_;
-  std::vector<std::vector<uint8_t>> slots_;
-  std::vector<Status> status_;
+  size_t depth_;  // slots
+  size_t batch_;  // units per read call
+  // Not zero-filled: every byte is read before it is handed out (a 2 MiB cluster would
+  // otherwise cost a memset and page faults for nothing).
+  std::unique_ptr<uint8_t[]> buffer_;
+  BatchReader batch_reader_;
+  std::vector<ReadRequest> requests_;
+  std::vector<Status> status_;  // per slot
   std::mutex mu_;
   std::condition_variable cv_;
   size_t produced_ = 0;  // units read
