@@ -59,8 +59,8 @@ bool L2Scanner::plain_entry(const L2Table& t, uint64_t i, uint64_t raw, RefCount
     if (copied) ++stats_->cow_growth_clusters;
   }
   const uint64_t c = off >> g_.cluster_bits;
-  counter.add(c, t.times);
-  if (t.active_times) counter.mark_active(c, copied);
+  if (t.active_times) counter.add_active(c, t.times, copied);
+  else counter.add(c, t.times);
   return true;
 }
 

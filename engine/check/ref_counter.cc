@@ -3,20 +3,27 @@
 #include <cstring>
 
 namespace qcow2 {
+namespace {
+
+constexpr uint64_t kMaxStateExpected = 6;
+
+}  // namespace
 
 RefCounter::RefCounter(uint64_t clusters, uint64_t max_expected) : clusters_(clusters) {
   bits_ = 2;
   while (bits_ < 32 && max_expected >= (1ULL << bits_) - 1) bits_ *= 2;
   sat_ = (1ULL << bits_) - 1;
+  states_ = bits_ == 4 && max_expected <= kMaxStateExpected;
   cells_.assign((clusters * (bits_ == 2 ? 4 : bits_) + 7) / 8, 0);
-  if (bits_ > 2) {
+  if (bits_ > 2 && !states_) {
     active_set_.assign((clusters + 63) / 64, 0);
     active_clear_.assign((clusters + 63) / 64, 0);
   }
 }
 
 uint64_t RefCounter::memory_bytes() const {
-  return cells_.size() + (active_set_.size() + active_clear_.size()) * 8 + overflow_.size() * 32;
+  return cells_.size() + (active_set_.size() + active_clear_.size()) * 8 + overflow_.size() * 32 +
+         escaped_.size() * 40;
 }
 
 uint64_t RefCounter::raw_wide(uint64_t c) const {
@@ -48,6 +55,34 @@ void RefCounter::add_slow(uint64_t c, uint64_t cur, uint64_t n) {
 uint64_t RefCounter::get_slow(uint64_t c) const {
   auto it = overflow_.find(c);
   return it == overflow_.end() ? sat_ : it->second;
+}
+
+void RefCounter::escape(uint64_t c, uint8_t v, uint64_t n, uint8_t flags) {
+  if (v == kEscaped) {
+    Escaped& e = escaped_[c];
+    e.count = e.count + n < e.count ? ~0ULL : e.count + n;
+    e.flags |= flags;
+    return;
+  }
+  const uint64_t count = kStateCount[v] + n;
+  const uint8_t f = kStateFlags[v] | flags;
+  const uint8_t next = count < n ? kEscaped : encode_state(count, f);
+  if (next == kEscaped) escaped_[c] = Escaped{count < n ? ~0ULL : count, f};
+  set_nibble(c, next);
+}
+
+uint64_t RefCounter::state_count(uint64_t c) const {
+  const uint8_t v = nibble(c);
+  if (v != kEscaped) return kStateCount[v];
+  auto it = escaped_.find(c);
+  return it == escaped_.end() ? 0 : it->second.count;
+}
+
+uint8_t RefCounter::state_flags(uint64_t c) const {
+  const uint8_t v = nibble(c);
+  if (v != kEscaped) return kStateFlags[v];
+  auto it = escaped_.find(c);
+  return it == escaped_.end() ? 0 : it->second.flags;
 }
 
 }  // namespace qcow2
