@@ -85,12 +85,13 @@ Result<CheckResult> check_image(const Image& img, const CheckOptions& opts) {
   report(0);
   WalkOptions wo;
   wo.verify_compressed = opts.verify_compressed;
+  wo.bulk = opts.bulk;
   QCOW2_RETURN_IF_ERROR(walk_references(img, sink, &res.stats, wo));
   report(50);
 
   CompareOutput cmp;
   cmp.watch = overlap_candidates(sink.metadata(), sink.counter());
-  QCOW2_RETURN_IF_ERROR(compare_refcounts(img, sink, res.stats, opts.max_suspects, cmp));
+  QCOW2_RETURN_IF_ERROR(compare_refcounts(img, sink, res.stats, opts.max_suspects, opts.bulk, cmp));
   res.stats.counter_bytes = sink.counter().memory_bytes();
   report(80);
 

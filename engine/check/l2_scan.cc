@@ -8,9 +8,9 @@
 
 namespace qcow2 {
 
-L2Scanner::L2Scanner(const Image& img, ReferenceSink& sink, CheckStats* stats, bool verify_compressed)
+L2Scanner::L2Scanner(const Image& img, ReferenceSink& sink, CheckStats* stats, bool verify_compressed, bool bulk)
     : img_(img), g_(img.geometry()), sink_(sink), stats_(stats), verify_compressed_(verify_compressed),
-      findings_(sink.wants_findings()) {}
+      findings_(sink.wants_findings()), bulk_(bulk) {}
 
 bool L2Scanner::fits(uint64_t off, uint64_t len) const {
   return off <= img_.file_size() && len <= img_.file_size() - off;
@@ -35,10 +35,50 @@ void L2Scanner::scan(const L2Table& t, std::span<const uint8_t> table) {
   const uint64_t guest0 = g_.guest_offset(t.l1_index, 0);
   const uint64_t in_disk =
       t.disk_size <= guest0 ? 0 : std::min(g_.l2_entries, (t.disk_size - guest0 + g_.cluster_size - 1) >> g_.cluster_bits);
+  const bool runs = bulk_ && fast && fast->nibbles();
+  uint64_t no_run_before = 0;  // entries already seen not to start a countable run
   for (uint64_t i = 0; i < g_.l2_entries; ++i) {
-    if (fast && i < in_disk && plain_entry(t, i, load_be64(&table[i * 8]), *fast, st)) continue;
-    entry(t, i, l2_entry_at(table, i, g_), st);
+    if (runs && i < in_disk && i >= no_run_before) {
+      const uint64_t n = run(t, table, i, in_disk, *fast, st);
+      if (n > 0) {
+        i += n - 1;
+        continue;
+      }
+      no_run_before = i + run_length_seen_;
+    }
+    if (!(fast && i < in_disk && plain_entry(t, i, load_be64(&table[i * 8]), *fast, st)))
+      entry(t, i, l2_entry_at(table, i, g_), st);
   }
+}
+
+uint64_t L2Scanner::run(const L2Table& t, std::span<const uint8_t> table, uint64_t i, uint64_t end,
+                        RefCounter& counter, EntryStats* st) {
+  // A run worth the bulk path: plain entries, all with or all without COPIED, pointing at
+  // consecutive clusters.
+  constexpr uint64_t kMinRun = 16;
+  run_length_seen_ = 1;
+  const uint64_t first = load_be64(&table[i * 8]);
+  const uint64_t off = first & kOffsetMask;
+  if ((first & ~(kOffsetMask | kEntryCopied)) != 0 || off == 0 || (off & (g_.cluster_size - 1)) != 0) return 0;
+  uint64_t n = 1;
+  for (uint64_t want = first + g_.cluster_size; i + n < end && load_be64(&table[(i + n) * 8]) == want;
+       want += g_.cluster_size)
+    ++n;
+  run_length_seen_ = n;  // a shorter run starting inside this one fails the same way
+  const uint64_t last = off + (n - 1) * g_.cluster_size;
+  if (n < kMinRun || last >= img_.file_size() || (last & ~kOffsetMask) != 0) return 0;
+  const bool copied = first & kEntryCopied;
+  const uint8_t flags = t.active_times == 0 ? 0 : copied ? RefCounter::kCopied : RefCounter::kNotCopied;
+  if (!counter.add_fresh_run(off >> g_.cluster_bits, n, t.times, flags)) return 0;
+  // What plain_entry would have counted, entry by entry.
+  if (st) st->used += n;
+  if (stats_ && t.active_times) {
+    stats_->allocated_clusters += n;
+    if (next_contiguous_ != 0 && off != next_contiguous_) ++stats_->fragmented_clusters;
+    next_contiguous_ = last + g_.cluster_size;
+    if (copied) stats_->cow_growth_clusters += n;
+  }
+  return n;
 }
 
 bool L2Scanner::plain_entry(const L2Table& t, uint64_t i, uint64_t raw, RefCounter& counter, EntryStats* st) {

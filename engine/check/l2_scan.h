@@ -25,7 +25,7 @@ struct L2Table {
 
 class L2Scanner {
  public:
-  L2Scanner(const Image& img, ReferenceSink& sink, CheckStats* stats, bool verify_compressed);
+  L2Scanner(const Image& img, ReferenceSink& sink, CheckStats* stats, bool verify_compressed, bool bulk = true);
   // `table` holds the cluster at t.offset.
   void scan(const L2Table& t, std::span<const uint8_t> table);
 
@@ -33,6 +33,11 @@ class L2Scanner {
   // The hot path: a plain data entry (aligned, in the file, no flags but COPIED) updates the
   // counter directly. False when the entry needs the general path.
   bool plain_entry(const L2Table& t, uint64_t index, uint64_t raw, RefCounter& counter, EntryStats* st);
+  // The hotter path: a run of plain entries at consecutive clusters nothing else has
+  // referenced, counted in bulk. Returns its length, or 0 when the entries at `index` are not
+  // such a run (run_length_seen_ then says how many entries from `index` cannot start one).
+  uint64_t run(const L2Table& t, std::span<const uint8_t> table, uint64_t index, uint64_t end,
+               RefCounter& counter, EntryStats* st);
   void entry(const L2Table& t, uint64_t index, const L2Entry& e, EntryStats* st);
   void compressed(const L2Table& t, uint64_t index, const L2Entry& e, const Referrer& r, EntryStats* st);
   void report(const char* code, const L2Table& t, uint64_t index, std::string msg, std::string fix);
@@ -44,8 +49,10 @@ class L2Scanner {
   CheckStats* stats_;
   bool verify_compressed_;
   bool findings_;
+  bool bulk_;
   std::vector<uint8_t> packed_;
   std::vector<uint8_t> plain_;
+  uint64_t run_length_seen_ = 0;   // entries the last run() looked at
   uint64_t next_contiguous_ = 0;  // for qemu-img's fragmentation count: the previous normal cluster's end
 };
 

@@ -1,5 +1,6 @@
 #include "engine/check/ref_counter.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace qcow2 {
@@ -19,6 +20,32 @@ RefCounter::RefCounter(uint64_t clusters, uint64_t max_expected) : clusters_(clu
     active_set_.assign((clusters + 63) / 64, 0);
     active_clear_.assign((clusters + 63) / 64, 0);
   }
+}
+
+bool RefCounter::add_fresh_run(uint64_t first, uint64_t count, uint64_t times, uint8_t flags) {
+  if (count == 0 || first > clusters_ || count > clusters_ - first) return false;
+  uint8_t v;
+  if (states_) {
+    v = times <= 6 ? encode_state(times, flags) : kEscaped;
+    if (v == kEscaped) return false;
+  } else if (bits_ == 2 && times < 3) {
+    v = static_cast<uint8_t>(times | flags << 2);
+  } else {
+    return false;
+  }
+  const uint64_t end = first + count;
+  // Whole bytes in the middle, single nibbles at odd edges.
+  const uint64_t head = first & 1 ? first + 1 : first;
+  const uint64_t tail = std::max<uint64_t>(head, end & ~uint64_t{1});
+  if (first != head && nibble(first) != 0) return false;
+  if (tail != end && nibble(tail) != 0) return false;
+  const uint8_t* bytes = cells_.data();
+  for (uint64_t b = head >> 1; b < tail >> 1; ++b)
+    if (bytes[b] != 0) return false;
+  if (first != head) set_nibble(first, v);
+  if (tail != end) set_nibble(tail, v);
+  std::memset(cells_.data() + (head >> 1), v | v << 4, (tail - head) >> 1);
+  return true;
 }
 
 uint64_t RefCounter::memory_bytes() const {

@@ -50,6 +50,30 @@ class RefCounter {
     mark_active(c, copied);
   }
 
+  // What the active tables' references to a cluster said about COPIED.
+  static constexpr uint8_t kCopied = 1;
+  static constexpr uint8_t kNotCopied = 2;
+
+  // Bulk form of add(c, times) plus, for `flags` other than 0, mark_active, for clusters
+  // [first, first + count) nothing has referenced yet: a run of sequentially allocated
+  // clusters, as most L2 tables hold. Changes nothing and returns false unless a nibble
+  // layout holds that state and every cluster of the range is still untouched.
+  bool add_fresh_run(uint64_t first, uint64_t count, uint64_t times, uint8_t flags);
+
+  // The nibble layouts' bytes (two clusters each), for bulk comparisons; null otherwise.
+  const uint8_t* nibbles() const { return bits_ == 2 || states_ ? cells_.data() : nullptr; }
+  // What a nibble value means in this layout; false when the cluster's state lives elsewhere.
+  bool decode_nibble(uint8_t v, uint64_t& count, uint8_t& flags) const {
+    if (states_) {
+      count = kStateCount[v];
+      flags = kStateFlags[v];
+      return v != kEscaped;
+    }
+    count = v & 3;
+    flags = v >> 2;
+    return count != 3;
+  }
+
   // Active references: whether some carry COPIED and some do not.
   void mark_active(uint64_t c, bool copied) {
     if (states_) return add_state(c, 0, copied ? kCopied : kNotCopied);
@@ -61,8 +85,6 @@ class RefCounter {
   bool active(uint64_t c) const { return flags(c) != 0; }
 
  private:
-  static constexpr uint8_t kCopied = 1;
-  static constexpr uint8_t kNotCopied = 2;
   static constexpr uint8_t kEscaped = 15;  // the state nibble's "look in escaped_"
   // The state nibble: 0-6 count without flags, 7-12 count 1-6 active without COPIED,
   // 13-14 count 1-2 active with COPIED (2 is a cross-link, kept exact), 15 escaped.

@@ -17,6 +17,6 @@ struct CompareOutput {
 };
 
 Status compare_refcounts(const Image& img, CountingSink& counted, CheckStats& stats,
-                         size_t max_suspects, CompareOutput& out);
+                         size_t max_suspects, bool bulk, CompareOutput& out);
 
 }  // namespace qcow2

@@ -124,7 +124,7 @@ Status walk_references(const Image& img, ReferenceSink& sink, CheckStats* stats,
   QCOW2_RETURN_IF_ERROR(reference_refcount_structures(img, sink, stats));
   reference_bitmaps(img, sink);
 
-  L2Scanner scanner(img, sink, stats, opts.verify_compressed);
+  L2Scanner scanner(img, sink, stats, opts.verify_compressed, opts.bulk);
   const std::vector<L2Table> tables = l1s.distinct();
   PrefetchReader reader(img.file(), [&](size_t i) { return tables[i].offset; }, tables.size(),
                         img.geometry().cluster_size);

@@ -14,6 +14,7 @@ namespace qcow2 {
 
 struct WalkOptions {
   bool verify_compressed = true;  // decompress every compressed cluster
+  bool bulk = true;               // see CheckOptions::bulk
 };
 
 // Walks `img` (which must be walkable) and feeds `sink`. `stats`, when given, receives the
