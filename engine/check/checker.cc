@@ -82,6 +82,12 @@ Result<CheckResult> check_image(const Image& img, const CheckOptions& opts) {
   const Geometry& g = img.geometry();
   const uint64_t clusters = (img.file_size() + g.cluster_size - 1) >> g.cluster_bits;
   CountingSink sink(g, clusters, img.snapshots().snapshots.size() + 2, opts.max_findings_per_code);
+  // One range per L1 entry of every table, per refcount block and a few more; never more
+  // than the file has clusters.
+  const Header& h = img.header();
+  const uint64_t reftable_entries = uint64_t{h.refcount_table_clusters} << (g.cluster_bits - 3);
+  sink.reserve_metadata(std::min<uint64_t>(
+      clusters, uint64_t{h.l1_size} * (img.snapshots().snapshots.size() + 1) + reftable_entries + 64));
   report(0);
   WalkOptions wo;
   wo.verify_compressed = opts.verify_compressed;
