@@ -15,7 +15,7 @@ RefCounter::RefCounter(uint64_t clusters, uint64_t max_expected) : clusters_(clu
   while (bits_ < 32 && max_expected >= (1ULL << bits_) - 1) bits_ *= 2;
   sat_ = (1ULL << bits_) - 1;
   states_ = bits_ == 4 && max_expected <= kMaxStateExpected;
-  cells_.assign((clusters * (bits_ == 2 ? 4 : bits_) + 7) / 8, 0);
+  cells_ = ZeroedBuffer((clusters * (bits_ == 2 ? 4 : bits_) + 7) / 8);
   if (bits_ > 2 && !states_) {
     active_set_.assign((clusters + 63) / 64, 0);
     active_clear_.assign((clusters + 63) / 64, 0);

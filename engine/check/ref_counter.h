@@ -15,6 +15,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/util/zeroed_buffer.h"
+
 namespace qcow2 {
 
 class RefCounter {
@@ -150,7 +152,7 @@ class RefCounter {
   unsigned bits_;        // 2 (flags in the same nibble), 4, 8, 16 or 32
   bool states_ = false;  // the state-nibble layout
   uint64_t sat_;         // the saturated value: the count lives in overflow_
-  std::vector<uint8_t> cells_;
+  ZeroedBuffer cells_;
   std::unordered_map<uint64_t, uint64_t> overflow_;
   std::unordered_map<uint64_t, Escaped> escaped_;
   std::vector<uint64_t> active_set_;
