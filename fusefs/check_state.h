@@ -1,12 +1,14 @@
-// The one consistency check of a mount, run in a background thread started at mount time, so
-// `cat header` answers at once while `status` shows the progress. Files that need the result
-// either wait for it (report.txt, report.json, clusters) or show what they can without it
-// (l2 findings, refcount `computed` columns) until it is there.
+// The one consistency check of a mount, run in a background thread started at mount time (a
+// little after, at low priority), so `cat header` answers at once while `status` shows the
+// progress. Files that need the result either wait for it (report.txt, report.json, clusters)
+// or show what they can without it (l2 findings, refcount `computed` columns) until it is there.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
+#include <chrono>
 #include <ctime>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -34,7 +36,8 @@ class CheckState {
   CheckState& operator=(const CheckState&) = delete;
 
   // Starts the check thread; call once, after fuse_daemonize (threads do not survive a fork).
-  void start();
+  // `on_finish` runs in that thread once the outcome is published.
+  void start(std::function<void()> on_finish = {});
 
   unsigned percent() const { return percent_.load(); }
   // The outcome once the check has finished, else null. Never changes after it is set.
@@ -46,11 +49,14 @@ class CheckState {
   void run();
 
   const qcow2::Image& img_;
+  std::function<void()> on_finish_;
   std::thread thread_;
   std::atomic<unsigned> percent_{0};
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;
   bool started_ = false;
+  mutable bool wanted_ = false;  // a reader waits: begin now rather than after the delay
+  bool cancelled_ = false;       // the mount ends before the check began
   bool finished_ = false;
   CheckOutcome outcome_;
 };

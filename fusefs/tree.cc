@@ -72,9 +72,16 @@ std::optional<Node> lookup_fixed(const Fixed (&children)[N], uint32_t snap, std:
 
 }  // namespace
 
-Tree::Tree(std::unique_ptr<qcow2::Image> img)
-    : img_(std::move(img)), active_l1_(read_active_l1(*img_)), reftable_(read_reftable(*img_)) {
-  name_snapshots();
+Tree::Tree(std::unique_ptr<qcow2::Image> img) : img_(std::move(img)) { name_snapshots(); }
+
+const Result<std::vector<uint64_t>>& Tree::active_l1() const {
+  std::call_once(active_l1_.once, [this] { active_l1_.value.emplace(read_active_l1(*img_)); });
+  return *active_l1_.value;
+}
+
+const Result<std::vector<uint64_t>>& Tree::refcount_table() const {
+  std::call_once(reftable_.once, [this] { reftable_.value.emplace(read_reftable(*img_)); });
+  return *reftable_.value;
 }
 
 void Tree::name_snapshots() {
@@ -104,7 +111,7 @@ uint64_t Tree::l1_offset(uint32_t snap) const {
 }
 
 uint64_t Tree::l1_size(uint32_t snap) const {
-  if (snap == 0) return active_l1_.ok() ? active_l1_->size() : 0;
+  if (snap == 0) return active_l1().ok() ? active_l1()->size() : 0;
   const qcow2::Snapshot* s = snapshot(snap);
   return s ? s->l1_size : 0;
 }
@@ -114,8 +121,9 @@ Result<std::vector<uint64_t>> Tree::l1_slice(uint32_t snap, uint64_t first, uint
   first = std::min(first, size);
   count = std::min(count, size - first);
   if (snap == 0) {
-    if (!active_l1_.ok()) return active_l1_.status();
-    return std::vector<uint64_t>(active_l1_->begin() + first, active_l1_->begin() + first + count);
+    const auto& l1 = active_l1();
+    if (!l1.ok()) return l1.status();
+    return std::vector<uint64_t>(l1->begin() + first, l1->begin() + first + count);
   }
   const qcow2::Snapshot* s = snapshot(snap);
   if (!s) return Status::NotFound(fmt::format("no snapshot in slot {}", snap));
@@ -130,7 +138,7 @@ Result<std::vector<uint64_t>> Tree::l1_table(uint32_t snap) const {
 
 bool Tree::l2_exists(uint32_t snap, uint64_t index) const {
   if (index >= l1_size(snap)) return false;
-  if (snap == 0) return active_l1_.ok() && l1_used((*active_l1_)[index]);
+  if (snap == 0) return l1_used((*active_l1())[index]);  // l1_size() was 0 if it is unread
   auto one = l1_slice(snap, index, 1);
   return one.ok() && one->size() == 1 && l1_used((*one)[0]);
 }
@@ -181,9 +189,11 @@ bool Tree::exists(const Node& n) const {
     case Kind::kL2: return (n.snap == 0 || snapshot(n.snap)) && l2_exists(n.snap, n.index);
     case Kind::kL2Error:
       return n.index == 0 && (n.snap == 0 || snapshot(n.snap)) && !l1_slice(n.snap, 0, 0).ok();
-    case Kind::kRefBlock:
-      return n.snap == 0 && reftable_.ok() && n.index < reftable_->size() &&
-             qcow2::decode_reftable_entry((*reftable_)[n.index], img_->geometry()).used();
+    case Kind::kRefBlock: {
+      const auto& table = refcount_table();
+      return n.snap == 0 && table.ok() && n.index < table->size() &&
+             qcow2::decode_reftable_entry((*table)[n.index], img_->geometry()).used();
+    }
     default: return n.snap == 0 && n.index == 0;
   }
 }
@@ -268,8 +278,9 @@ void Tree::list(const Node& dir, uint64_t pos, const Emit& emit) const {
     case Kind::kRefcountDir: {
       // Position 0 is `table`; position i + 1 is refcount block i.
       if (pos == 0 && !emit("table", Node{Kind::kRefTable, 0, 0}, 1)) return;
-      if (!reftable_.ok()) return;
-      for (uint64_t i = std::max<uint64_t>(pos, 1) - 1; i < reftable_->size(); ++i) {
+      const auto& table = refcount_table();
+      if (!table.ok()) return;
+      for (uint64_t i = std::max<uint64_t>(pos, 1) - 1; i < table->size(); ++i) {
         const Node block{Kind::kRefBlock, 0, i};
         if (!exists(block)) continue;
         if (!emit(fmt::to_string(i), block, i + 2)) return;

@@ -2,11 +2,13 @@
 // the engine; what it keeps is what the image itself bounds (the active L1 table, at most
 // 32 MiB; the refcount table, at most 8 MiB; one name per snapshot), never anything per
 // listed node, so `ls l2` on an image with millions of L2 tables costs nothing to remember.
+// Both tables are read when first needed, not at mount: `cat header` must not wait for them.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -49,16 +51,24 @@ class Tree {
   qcow2::Result<std::vector<uint64_t>> l1_table(uint32_t snap) const;
   qcow2::Result<std::vector<uint64_t>> l1_slice(uint32_t snap, uint64_t first, uint64_t count) const;
   uint64_t l1_size(uint32_t snap) const;
-  const qcow2::Result<std::vector<uint64_t>>& refcount_table() const { return reftable_; }
+  const qcow2::Result<std::vector<uint64_t>>& refcount_table() const;
 
  private:
   void name_snapshots();
   bool l2_exists(uint32_t snap, uint64_t index) const;
   void list_l2(uint32_t snap, uint64_t pos, const Emit& emit) const;
+  const qcow2::Result<std::vector<uint64_t>>& active_l1() const;
+
+  // Tables read once, on first use, by whichever request thread comes first.
+  template <class T>
+  struct Lazy {
+    std::once_flag once;
+    std::optional<T> value;
+  };
 
   std::unique_ptr<qcow2::Image> img_;
-  qcow2::Result<std::vector<uint64_t>> active_l1_;
-  qcow2::Result<std::vector<uint64_t>> reftable_;
+  mutable Lazy<qcow2::Result<std::vector<uint64_t>>> active_l1_;
+  mutable Lazy<qcow2::Result<std::vector<uint64_t>>> reftable_;
   std::vector<SnapshotName> snap_names_;
   std::unordered_map<std::string, uint32_t> snap_by_name_;
   std::string snapshots_error_;
