@@ -39,8 +39,10 @@ double attr_timeout(const Node& n, Fs& fs);
 inline int refuse_change(const Fs& fs) { return fs.read_only ? EROFS : EACCES; }
 
 // Runs an operation body; an exception (allocation failure) must not cross libfuse's C frames.
+// The request counts as activity: the idle trimmer waits until it is over.
 template <class F>
 void guarded(fuse_req_t req, F&& body) {
+  IdleTrim::Busy busy(fs_of(req).idle);
   try {
     body();
   } catch (...) {

@@ -1,5 +1,5 @@
 // The state of one mount, shared by every FUSE operation: the tree, the background check, the
-// render cache and the mount's options. Reached from a request through fuse_req_userdata.
+// render cache, the idle trimmer and the mount's options. Reached from a request through fuse_req_userdata.
 #pragma once
 
 #include <sys/types.h>
@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "fusefs/check_state.h"
+#include "fusefs/idle_trim.h"
 #include "fusefs/open_files.h"
 #include "fusefs/render_cache.h"
 #include "fusefs/tree.h"
@@ -16,8 +17,10 @@ namespace qcow2fs {
 
 struct Fs {
   Fs(std::unique_ptr<qcow2::Image> img, bool read_only_mount);
+  ~Fs() { idle.stop(); }  // first: its thread uses the members below
 
   Tree tree;
+  IdleTrim idle;     // before check: the check thread touches it until it is joined
   CheckState check;  // after tree: it reads tree's image
   RenderCache cache{32u << 20, 4096};
   OpenFiles open_files;

@@ -65,7 +65,9 @@ int serve(const Options& opt, std::unique_ptr<qcow2::Image> img) {
     s.mounted = true;
     // After this the parent has exited 0: anything that can fail was checked before.
     if (fuse_daemonize(opt.foreground ? 1 : 0) != 0) return fail(kExitMount, "cannot daemonize");
-    fs.check.start();
+    fs.idle.start();
+    // The check frees most of what it used when it ends: a trim is due then as well.
+    fs.check.start([&fs] { fs.idle.touch(); });
 
     fuse_loop_config* cfg = fuse_loop_cfg_create();
     fuse_loop_cfg_set_max_threads(cfg, 16);

@@ -6,6 +6,7 @@
 namespace qcow2fs {
 
 void op_read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
+  IdleTrim::Busy busy(fs_of(req).idle);  // a reader is still at work: not idle
   const auto* open = reinterpret_cast<const OpenFile*>(fi->fh);
   if (!open) return (void)fuse_reply_err(req, EBADF);
   // Our own reference: once the reply is in the kernel the reader may close the file, and the

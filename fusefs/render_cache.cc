@@ -24,6 +24,14 @@ void RenderCache::put(uint64_t ino, uint64_t generation, std::shared_ptr<const s
   evict_locked();
 }
 
+void RenderCache::clear() {
+  std::list<Item> gone;  // freed outside the lock
+  std::lock_guard<std::mutex> lock(mu_);
+  gone.swap(lru_);
+  by_ino_.clear();
+  bytes_ = 0;
+}
+
 void RenderCache::evict_locked() {
   while (!lru_.empty() && (bytes_ > max_bytes_ || lru_.size() > max_entries_)) {
     bytes_ -= lru_.back().text->size();

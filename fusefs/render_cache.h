@@ -20,6 +20,8 @@ class RenderCache {
   std::shared_ptr<const std::string> get(uint64_t ino, uint64_t generation);
   // Keeps `text` unless it is too large to be worth a quarter of the budget.
   void put(uint64_t ino, uint64_t generation, std::shared_ptr<const std::string> text);
+  // Forgets everything (text still held by an open handle lives on there).
+  void clear();
 
  private:
   struct Item {
