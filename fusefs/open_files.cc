@@ -23,9 +23,4 @@ void OpenFiles::release(uint64_t fh) {
   files_.erase(it);
 }
 
-size_t OpenFiles::size() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return files_.size();
-}
-
 }  // namespace qcow2fs

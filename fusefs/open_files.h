@@ -24,10 +24,9 @@ class OpenFiles {
   uint64_t add(std::unique_ptr<OpenFile> file);
   // Frees the handle `fh` names (0 and unknown values are ignored).
   void release(uint64_t fh);
-  size_t size() const;
 
  private:
-  mutable std::mutex mu_;
+  std::mutex mu_;
   std::unordered_map<uint64_t, std::unique_ptr<OpenFile>> files_;
 };
 

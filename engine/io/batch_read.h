@@ -31,8 +31,6 @@ class BatchReader {
   // Fills every request exactly (as ImageFile::read); the first failure, in request order.
   Status read(std::span<const ReadRequest> requests);
 
-  bool uses_aio() const { return ctx_ != 0; }
-
  private:
   Status read_batch(std::span<const ReadRequest> batch);
 
