@@ -4,17 +4,11 @@
 #include <cstring>
 
 namespace qcow2 {
-namespace {
-
-constexpr uint64_t kMaxStateExpected = 6;
-
-}  // namespace
-
 RefCounter::RefCounter(uint64_t clusters, uint64_t max_expected) : clusters_(clusters) {
   bits_ = 2;
   while (bits_ < 32 && max_expected >= (1ULL << bits_) - 1) bits_ *= 2;
   sat_ = (1ULL << bits_) - 1;
-  states_ = bits_ == 4 && max_expected <= kMaxStateExpected;
+  states_ = bits_ == 4 && max_expected <= kMaxStateCount;
   cells_ = ZeroedBuffer((clusters * (bits_ == 2 ? 4 : bits_) + 7) / 8);
   if (bits_ > 2 && !states_) {
     active_set_.assign((clusters + 63) / 64, 0);
@@ -26,7 +20,7 @@ bool RefCounter::add_fresh_run(uint64_t first, uint64_t count, uint64_t times, u
   if (count == 0 || first > clusters_ || count > clusters_ - first) return false;
   uint8_t v;
   if (states_) {
-    v = times <= 6 ? encode_state(times, flags) : kEscaped;
+    v = encode_state(times, flags);
     if (v == kEscaped) return false;
   } else if (bits_ == 2 && times < 3) {
     v = static_cast<uint8_t>(times | flags << 2);

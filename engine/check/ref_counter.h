@@ -88,12 +88,13 @@ class RefCounter {
 
  private:
   static constexpr uint8_t kEscaped = 15;  // the state nibble's "look in escaped_"
+  static constexpr uint64_t kMaxStateCount = 6;  // the largest count a state nibble holds
   // The state nibble: 0-6 count without flags, 7-12 count 1-6 active without COPIED,
   // 13-14 count 1-2 active with COPIED (2 is a cross-link, kept exact), 15 escaped.
   static constexpr uint8_t kStateCount[16] = {0, 1, 2, 3, 4, 5, 6, 1, 2, 3, 4, 5, 6, 1, 2, 0};
   static constexpr uint8_t kStateFlags[16] = {0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 1, 1, 0};
   static uint8_t encode_state(uint64_t count, uint8_t flags) {
-    if (count > 6) return kEscaped;
+    if (count > kMaxStateCount) return kEscaped;
     if (flags == 0) return static_cast<uint8_t>(count);
     if (count == 0) return kEscaped;
     if (flags == kNotCopied) return static_cast<uint8_t>(6 + count);
@@ -138,7 +139,7 @@ class RefCounter {
   uint64_t get_slow(uint64_t c) const;
   void add_state(uint64_t c, uint64_t n, uint8_t flags) {
     const uint8_t v = nibble(c);
-    if (v != kEscaped && n <= 6) {
+    if (v != kEscaped && n <= kMaxStateCount) {
       const uint8_t next = encode_state(kStateCount[v] + n, kStateFlags[v] | flags);
       if (next != kEscaped) return set_nibble(c, next);
     }
