@@ -92,18 +92,19 @@ Result<CheckResult> check_image(const Image& img, const CheckOptions& opts) {
   WalkOptions wo;
   wo.verify_compressed = opts.verify_compressed;
   wo.bulk = opts.bulk;
+  wo.cancel = opts.cancel;
   QCOW2_RETURN_IF_ERROR(walk_references(img, sink, &res.stats, wo));
   report(50);
 
   CompareOutput cmp;
   cmp.watch = overlap_candidates(sink.metadata(), sink.counter());
-  QCOW2_RETURN_IF_ERROR(compare_refcounts(img, sink, res.stats, opts.max_suspects, opts.bulk, cmp));
+  QCOW2_RETURN_IF_ERROR(compare_refcounts(img, sink, res.stats, opts.max_suspects, opts.bulk, cmp, opts.cancel));
   res.stats.counter_bytes = sink.counter().memory_bytes();
   report(80);
 
   res.findings = sink.flush();
   res.findings.insert(res.findings.end(), header.begin(), header.end());
-  if (!cmp.suspects.empty()) QCOW2_RETURN_IF_ERROR(name_referrers(img, cmp.suspects, res.findings));
+  if (!cmp.suspects.empty()) QCOW2_RETURN_IF_ERROR(name_referrers(img, cmp.suspects, res.findings, opts.cancel));
   interpolate_damaged_l2(img, res.findings);
 
   // The dirty bit means "refcounts may be stale": now we know whether they are.

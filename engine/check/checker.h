@@ -2,6 +2,7 @@
 // something is wrong — a walk that names every referrer of each suspect cluster.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -24,6 +25,9 @@ struct CheckOptions {
   // same either way; false (entry by entry) is the reference the tests compare against.
   bool bulk = true;
   std::function<void(unsigned percent)> progress;  // called as passes complete
+  // When set and it becomes true, the check stops soon (between tables) with kCancelled:
+  // a mount that is told to stop must not wait for a multi-terabyte check to end.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 // A run of host clusters that metadata occupies.

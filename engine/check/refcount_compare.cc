@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "engine/check/reference_walk.h"
 #include "engine/format/l1_entry.h"
 #include "engine/format/refcount.h"
 #include "engine/io/prefetch_reader.h"
@@ -15,9 +16,9 @@ namespace {
 class Comparer {
  public:
   Comparer(const Image& img, CountingSink& counted, CheckStats& stats, size_t max_suspects, bool bulk,
-           CompareOutput& out)
+           CompareOutput& out, const std::atomic<bool>* cancel)
       : img_(img), g_(img.geometry()), sink_(counted), counter_(counted.counter()), stats_(stats),
-        max_suspects_(max_suspects), bulk_(bulk), out_(out) {}
+        max_suspects_(max_suspects), bulk_(bulk), out_(out), cancel_(cancel) {}
 
   Status run() {
     QCOW2_ASSIGN_OR_RETURN(std::vector<uint64_t> table, img_.read_refcount_table());
@@ -28,6 +29,7 @@ class Comparer {
     PrefetchReader reader(img_.file(), [&](size_t k) { return table[blocks[k]] & ~kRefTableReservedMask; },
                           blocks.size(), g_.cluster_size);
     for (uint64_t i = 0; i < table.size(); ++i) {
+      QCOW2_RETURN_IF_ERROR(cancelled_check(cancel_));
       const RefTableEntry e = decode_reftable_entry(table[i], g_);
       const uint64_t first = i << g_.refblock_bits;
       if (!valid(e)) {
@@ -211,14 +213,15 @@ class Comparer {
   size_t max_suspects_;
   bool bulk_;
   CompareOutput& out_;
+  const std::atomic<bool>* cancel_;
   uint64_t end_cluster_ = 0;
 };
 
 }  // namespace
 
 Status compare_refcounts(const Image& img, CountingSink& counted, CheckStats& stats, size_t max_suspects,
-                         bool bulk, CompareOutput& out) {
-  return Comparer(img, counted, stats, max_suspects, bulk, out).run();
+                         bool bulk, CompareOutput& out, const std::atomic<bool>* cancel) {
+  return Comparer(img, counted, stats, max_suspects, bulk, out, cancel).run();
 }
 
 }  // namespace qcow2

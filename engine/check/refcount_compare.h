@@ -2,6 +2,7 @@
 // refcount with the references counted, and each active COPIED flag with the refcount.
 #pragma once
 
+#include <atomic>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -17,6 +18,7 @@ struct CompareOutput {
 };
 
 Status compare_refcounts(const Image& img, CountingSink& counted, CheckStats& stats,
-                         size_t max_suspects, bool bulk, CompareOutput& out);
+                         size_t max_suspects, bool bulk, CompareOutput& out,
+                         const std::atomic<bool>* cancel = nullptr);
 
 }  // namespace qcow2

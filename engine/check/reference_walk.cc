@@ -129,6 +129,7 @@ Status walk_references(const Image& img, ReferenceSink& sink, CheckStats* stats,
   PrefetchReader reader(img.file(), [&](size_t i) { return tables[i].offset; }, tables.size(),
                         img.geometry().cluster_size);
   for (const L2Table& t : tables) {
+    QCOW2_RETURN_IF_ERROR(cancelled_check(opts.cancel));
     QCOW2_ASSIGN_OR_RETURN(std::span<const uint8_t> table, reader.next());
     scanner.scan(t, table);
   }

@@ -3,6 +3,7 @@
 // read once each, in file order, however many L1 tables share them.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <vector>
 
@@ -15,10 +16,17 @@ namespace qcow2 {
 struct WalkOptions {
   bool verify_compressed = true;  // decompress every compressed cluster
   bool bulk = true;               // see CheckOptions::bulk
+  const std::atomic<bool>* cancel = nullptr;  // see CheckOptions::cancel
 };
 
 // Walks `img` (which must be walkable) and feeds `sink`. `stats`, when given, receives the
 // per-table statistics (the first pass only).
+// kCancelled once opts.cancel is set (checked between tables).
+inline Status cancelled_check(const std::atomic<bool>* cancel) {
+  return cancel && cancel->load(std::memory_order_relaxed) ? Status::Cancelled("the check was cancelled")
+                                                           : Status::Ok();
+}
+
 Status walk_references(const Image& img, ReferenceSink& sink, CheckStats* stats,
                        const WalkOptions& opts = {});
 

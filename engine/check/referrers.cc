@@ -93,10 +93,11 @@ std::string describe_referrer(const Image& img, const Referrer& r) {
 }
 
 Status name_referrers(const Image& img, const std::unordered_map<uint64_t, uint64_t>& suspects,
-                      std::vector<Finding>& findings) {
+                      std::vector<Finding>& findings, const std::atomic<bool>* cancel) {
   ReferrerSink sink(suspects);
   WalkOptions opts;
   opts.verify_compressed = false;
+  opts.cancel = cancel;
   QCOW2_RETURN_IF_ERROR(walk_references(img, sink, nullptr, opts));
   const Geometry& g = img.geometry();
 

@@ -15,6 +15,6 @@ std::string describe_referrer(const Image& img, const Referrer& r);
 
 // Adds findings for `suspects` (cluster -> on-disk refcount) to `findings`.
 Status name_referrers(const Image& img, const std::unordered_map<uint64_t, uint64_t>& suspects,
-                      std::vector<Finding>& findings);
+                      std::vector<Finding>& findings, const std::atomic<bool>* cancel = nullptr);
 
 }  // namespace qcow2

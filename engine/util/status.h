@@ -18,6 +18,7 @@ enum class Code : uint8_t {
   kNotSupported,     // valid format, but a variant we do not handle
   kIOError,          // the operating system refused or failed
   kLimit,            // a value exceeds what we are willing to allocate or walk
+  kCancelled,        // the caller asked the operation to stop
 };
 
 class Status {
@@ -33,6 +34,7 @@ class Status {
   static Status NotSupported(std::string m) { return {Code::kNotSupported, std::move(m)}; }
   static Status IOError(std::string m) { return {Code::kIOError, std::move(m)}; }
   static Status Limit(std::string m) { return {Code::kLimit, std::move(m)}; }
+  static Status Cancelled(std::string m) { return {Code::kCancelled, std::move(m)}; }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
