@@ -30,7 +30,7 @@ int run_check(const Options& opt) {
 
   FileSink out(stdout);
   if (opt.json()) {
-    out.write(check_to_json(*img, *result).dump(4));
+    out.write(json_text(check_to_json(*img, *result), 4));
     out.write("\n");
   } else {
     const Style st(opt.color(::isatty(STDOUT_FILENO)));

@@ -33,7 +33,7 @@ Result<std::vector<L1Target>> select_l1_tables(const Image& img, const std::stri
   }
   if (!out.empty() || selector == "inactive") return out;
   const Snapshot* s = find(snaps, selector);
-  if (!s) return Status::InvalidArgument(fmt::format("no snapshot with id or name '{}'", printable(selector)));
+  if (!s) return Status::InvalidArgument(fmt::format("no snapshot with id or name '{}'", escape_text(selector)));
   out.push_back(of(*s));
   return out;
 }

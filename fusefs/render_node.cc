@@ -57,10 +57,10 @@ std::string render_l2(const Tree& tree, const qcow2::FindingIndex* findings, con
 std::string render_report(const Tree& tree, const CheckOutcome* o, bool json) {
   const qcow2::CheckResult* r = o ? o->ok() : nullptr;
   if (!r) {
-    if (json) return nlohmann::json{{"error", check_failure(o)}}.dump(2) + "\n";
+    if (json) return qcow2::json_text(nlohmann::json{{"error", check_failure(o)}}, 2) + "\n";
     return qcow2::error_line(check_failure(o));
   }
-  if (json) return qcow2::check_to_json(tree.image(), *r).dump(2) + "\n";
+  if (json) return qcow2::json_text(qcow2::check_to_json(tree.image(), *r), 2) + "\n";
   StringSink out;
   qcow2::CheckTextOptions opt;
   opt.errors = true;

@@ -2,14 +2,20 @@
 
 #include <sys/stat.h>
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <unordered_set>
 
 #include "engine/check/counting_sink.h"
+#include "engine/check/crypt_check.h"
 #include "engine/check/header_findings.h"
-#include "engine/check/interpolate.h"
+#include "engine/check/layout.h"
+#include "engine/check/propose.h"
 #include "engine/check/reference_walk.h"
 #include "engine/check/refcount_compare.h"
 #include "engine/check/referrers.h"
+#include "engine/util/escape.h"
 
 namespace qcow2 {
 namespace {
@@ -31,6 +37,24 @@ std::unordered_set<uint64_t> overlap_candidates(const std::vector<MetaRange>& me
     const uint64_t c = refs[i].first;
     if (roles_differ || (c < counter.clusters() && counter.get(c) > j - i)) out.insert(c);
     i = j;
+  }
+  return out;
+}
+
+// The clusters just before and after each run of unreferenced leaked clusters.
+std::vector<uint64_t> leaked_run_neighbours(const std::vector<Finding>& findings, const RefCounter& counter,
+                                            size_t max) {
+  std::vector<uint64_t> leaked;
+  for (const Finding& f : findings)
+    if (f.code == "refcount-leak" && f.cluster && *f.cluster < counter.clusters() && counter.get(*f.cluster) == 0)
+      leaked.push_back(*f.cluster);
+  std::sort(leaked.begin(), leaked.end());
+  std::vector<uint64_t> out;
+  for (size_t i = 0; i < leaked.size() && out.size() + 2 <= max; ++i) {
+    if (i == 0 || leaked[i - 1] + 1 != leaked[i]) {
+      if (leaked[i] > 0) out.push_back(leaked[i] - 1);
+    }
+    if (i + 1 == leaked.size() || leaked[i + 1] != leaked[i] + 1) out.push_back(leaked[i] + 1);
   }
   return out;
 }
@@ -89,31 +113,53 @@ Result<CheckResult> check_image(const Image& img, const CheckOptions& opts) {
   sink.reserve_metadata(std::min<uint64_t>(
       clusters, uint64_t{h.l1_size} * (img.snapshots().snapshots.size() + 1) + reftable_entries + 64));
   report(0);
+  QCOW2_ASSIGN_OR_RETURN(const Layout layout, Layout::build(img));
   WalkOptions wo;
   wo.verify_compressed = opts.verify_compressed;
   wo.bulk = opts.bulk;
   wo.cancel = opts.cancel;
-  QCOW2_RETURN_IF_ERROR(walk_references(img, sink, &res.stats, wo));
+  QCOW2_RETURN_IF_ERROR(walk_references(img, layout, sink, &res.stats, wo));
   report(50);
 
   CompareOutput cmp;
   cmp.watch = overlap_candidates(sink.metadata(), sink.counter());
-  QCOW2_RETURN_IF_ERROR(compare_refcounts(img, sink, res.stats, opts.max_suspects, opts.bulk, cmp, opts.cancel));
+  QCOW2_RETURN_IF_ERROR(compare_refcounts(img, layout, sink, res.stats, opts.max_suspects, opts.bulk, cmp, opts.cancel));
   res.stats.counter_bytes = sink.counter().memory_bytes();
   report(80);
 
   res.findings = sink.flush();
   res.findings.insert(res.findings.end(), header.begin(), header.end());
-  if (!cmp.suspects.empty()) QCOW2_RETURN_IF_ERROR(name_referrers(img, cmp.suspects, res.findings, opts.cancel));
-  interpolate_damaged_l2(img, res.findings);
-
-  // The dirty bit means "refcounts may be stale": now we know whether they are.
+  for (Finding& f : crypt_method_findings(img, layout)) res.findings.push_back(std::move(f));
+  // Who references the suspects, and the clusters beside each leaked run (where the entries
+  // that lost those clusters would sit): one more walk, only when something is wrong.
+  std::unordered_set<uint64_t> wanted;
+  for (const auto& [c, rc] : cmp.suspects) wanted.insert(c);
+  for (const uint64_t c : leaked_run_neighbours(res.findings, sink.counter(), opts.max_suspects)) wanted.insert(c);
+  ReferrerMap referrers;
+  if (!wanted.empty()) {
+    QCOW2_ASSIGN_OR_RETURN(referrers, collect_referrers(img, layout, wanted, opts.cancel));
+    referrer_findings(img, cmp.suspects, referrers, res.findings);
+  }
+  if (cmp.suspects_truncated)
+    res.findings.push_back(make_finding(
+        "referrers-not-named", Category::kInfo, "",
+        fmt::format("more than {} clusters are suspect: the referrers of the others are not named, and their "
+                    "cross-links may be missing from this report",
+                    opts.max_suspects),
+        "repair what is listed, then check again"));
+  propose_fixes(img, sink.counter(), referrers, res.findings);
   for (Finding& f : res.findings) {
     if (f.code != "header-dirty-bit") continue;
     const bool fine = res.stats.leaks == 0 && res.stats.errors == 0;
     f.message += fine ? "; the refcounts are in fact correct" : "; the refcounts are indeed wrong (see below)";
     f.fix = fine ? "clearing bit 0 of incompatible_features (offset 72) is safe"
                  : "repair the refcounts first; QEMU would do it silently on a read-write open";
+  }
+  // Messages quote names and paths from the image: one line of printable ASCII each, always.
+  for (Finding& f : res.findings) {
+    if (!is_printable_ascii(f.message)) f.message = escape_text(f.message);
+    if (!is_printable_ascii(f.fix)) f.fix = escape_text(f.fix);
+    if (!is_printable_ascii(f.table)) f.table = escape_text(f.table);
   }
   res.metadata = merge_ranges(std::move(sink.metadata()));
   finish_stats(img, res.metadata, res.stats);

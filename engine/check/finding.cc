@@ -15,6 +15,16 @@ const char* status_word(ImageStatus s) {
   return "?";
 }
 
+const char* risk_name(Risk r) {
+  switch (r) {
+    case Risk::kNone: return "none";
+    case Risk::kSafe: return "safe";
+    case Risk::kRisky: return "risky";
+    case Risk::kDestructive: return "destructive";
+  }
+  return "?";
+}
+
 ImageStatus status_of(const std::vector<Finding>& findings) {
   bool has[7] = {};
   for (const auto& f : findings) has[static_cast<int>(f.category)] = true;

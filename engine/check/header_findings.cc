@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "engine/util/escape.h"
+
 namespace qcow2 {
 namespace {
 
@@ -27,14 +29,14 @@ std::vector<Finding> header_findings(const Image& img, const CheckOptions& opts)
       continue;  // reported below with their own codes
     Finding f = make_finding(("header-" + p.field).c_str(), category_of(p), "header", p.message, fix_for(p));
     for (const HeaderField& hf : header_fields(h))
-      if (p.field == hf.name) f.file_offset = hf.offset;
+      if (p.field == hf.name && hf.present) f.at_field(hf.offset, hf.size, hf.value);
     out.push_back(std::move(f));
   }
   if (h.incompatible_features & kIncompatCorrupt) {
     Finding f = make_finding("header-corrupt-bit", Category::kFlag, "header",
                              "the corrupt bit is set: QEMU refuses to open the image read-write",
                              "once the check is otherwise clean, clear bit 1 of incompatible_features (offset 72)");
-    f.file_offset = 72;
+    f.at_field(72, 8, h.incompatible_features, kIncompatCorrupt);
     out.push_back(std::move(f));
   }
   if (h.incompatible_features & kIncompatDirty) {
@@ -42,7 +44,7 @@ std::vector<Finding> header_findings(const Image& img, const CheckOptions& opts)
                              "the dirty bit is set: refcounts may be stale (lazy refcounts after a crash); "
                              "opening it read-write in QEMU repairs them silently",
                              "decided once the refcounts are compared");
-    f.file_offset = 72;
+    f.at_field(72, 8, h.incompatible_features, kIncompatDirty);
     out.push_back(std::move(f));
   }
   if (h.compatible_features & ~kCompatKnown)
@@ -61,15 +63,27 @@ std::vector<Finding> header_findings(const Image& img, const CheckOptions& opts)
   for (const std::string& p : img.extensions().problems)
     out.push_back(make_finding("header-extension", Category::kCorrupt, "header extensions", p,
                                "restore the first cluster from a backup"));
-  if (const LinkedFile* b = img.backing_file(); b && !b->exists() && !b->is_url && !opts.skip_backing)
-    out.push_back(make_finding("backing-file-missing", Category::kCorrupt, "header",
-                               fmt::format("backing file '{}' does not exist (looked beside the image)", b->name),
-                               "put the backing file back, or run with -b to check this layer alone"));
-  if (const LinkedFile* d = img.data_file(); d && !d->exists() && !d->is_url)
-    out.push_back(make_finding("data-file-missing", Category::kCorrupt, "header",
-                               fmt::format("external data file '{}' does not exist (looked beside the image "
-                                           "and in the working directory)", d->name),
-                               "put the data file back beside the image"));
+  // A missing linked file damages nothing in this image: its structures were checked all the
+  // same. It is a warning that keeps the status, since the guest cannot be read without it.
+  if (const LinkedFile* b = img.backing_file(); b && !b->exists() && !b->is_url && !opts.skip_backing) {
+    Finding f = make_finding("backing-file-missing", Category::kInfo, "header",
+                             fmt::format("backing file '{}' does not exist (looked beside the image): this layer's "
+                                         "structures are checked, but the guest cannot be read without it",
+                                         escape_text(b->name)),
+                             "put the backing file back, or run with -b to check this layer alone");
+    f.severity = FindingSeverity::kWarning;
+    out.push_back(std::move(f));
+  }
+  if (const LinkedFile* d = img.data_file(); d && !d->exists() && !d->is_url) {
+    Finding f = make_finding("data-file-missing", Category::kInfo, "header",
+                             fmt::format("external data file '{}' does not exist (looked beside the image and in "
+                                         "the working directory): the metadata is checked, but the guest data is "
+                                         "not there",
+                                         escape_text(d->name)),
+                             "put the data file back beside the image");
+    f.severity = FindingSeverity::kWarning;
+    out.push_back(std::move(f));
+  }
   return out;
 }
 

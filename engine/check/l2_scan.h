@@ -5,6 +5,7 @@
 #include <span>
 #include <vector>
 
+#include "engine/check/finding.h"
 #include "engine/check/reference.h"
 #include "engine/check/stats.h"
 #include "engine/format/l2_entry.h"
@@ -40,8 +41,13 @@ class L2Scanner {
                RefCounter& counter, EntryStats* st);
   void entry(const L2Table& t, uint64_t index, const L2Entry& e, EntryStats* st);
   void compressed(const L2Table& t, uint64_t index, const L2Entry& e, const Referrer& r, EntryStats* st);
-  void report(const char* code, const L2Table& t, uint64_t index, std::string msg, std::string fix);
-  bool fits(uint64_t off, uint64_t len) const;
+  // Queues a finding about entry `index` (null when the sink takes none).
+  Finding* report(const char* code, const L2Table& t, uint64_t index, const L2Entry& e, std::string msg,
+                  std::string fix);
+  void finish_table(const L2Table& t);
+
+  // A table needs this many used entries before it can be judged "mostly not L2 entries".
+  static constexpr uint64_t kMinEntriesForVerdict = 8;
 
   const Image& img_;
   const Geometry& g_;
@@ -52,6 +58,9 @@ class L2Scanner {
   bool bulk_;
   std::vector<uint8_t> packed_;
   std::vector<uint8_t> plain_;
+  std::vector<Finding> pending_;   // this table's findings, sent when it is done
+  uint64_t used_in_table_ = 0;     // entries that are not all zero
+  uint64_t invalid_in_table_ = 0;  // of which findings
   uint64_t run_length_seen_ = 0;   // entries the last run() looked at
   uint64_t next_contiguous_ = 0;  // for qemu-img's fragmentation count: the previous normal cluster's end
 };

@@ -9,30 +9,33 @@
 #include "engine/format/l1_entry.h"
 #include "engine/format/refcount.h"
 #include "engine/io/prefetch_reader.h"
+#include "engine/util/bytes.h"
 
 namespace qcow2 {
 namespace {
 
 class Comparer {
  public:
-  Comparer(const Image& img, CountingSink& counted, CheckStats& stats, size_t max_suspects, bool bulk,
-           CompareOutput& out, const std::atomic<bool>* cancel)
-      : img_(img), g_(img.geometry()), sink_(counted), counter_(counted.counter()), stats_(stats),
+  Comparer(const Image& img, const Layout& layout, CountingSink& counted, CheckStats& stats, size_t max_suspects,
+           bool bulk, CompareOutput& out, const std::atomic<bool>* cancel)
+      : img_(img), layout_(layout), g_(img.geometry()), sink_(counted), counter_(counted.counter()), stats_(stats),
         max_suspects_(max_suspects), bulk_(bulk), out_(out), cancel_(cancel) {}
 
   Status run() {
-    QCOW2_ASSIGN_OR_RETURN(std::vector<uint64_t> table, img_.read_refcount_table());
+    // Each block the layout accepted is distinct and inside the file: reading them all costs at
+    // most the file, however many table entries claim a block.
+    const std::vector<uint64_t>& table = layout_.reftable();
     const uint64_t clusters = counter_.clusters();
     std::vector<uint64_t> blocks;  // table indexes with a block to read, in order
     for (uint64_t i = 0; i < table.size(); ++i)
-      if (valid(decode_reftable_entry(table[i], g_))) blocks.push_back(i);
+      if (layout_.block_ok(i)) blocks.push_back(i);
     PrefetchReader reader(img_.file(), [&](size_t k) { return table[blocks[k]] & ~kRefTableReservedMask; },
                           blocks.size(), g_.cluster_size);
     for (uint64_t i = 0; i < table.size(); ++i) {
       QCOW2_RETURN_IF_ERROR(cancelled_check(cancel_));
       const RefTableEntry e = decode_reftable_entry(table[i], g_);
       const uint64_t first = i << g_.refblock_bits;
-      if (!valid(e)) {
+      if (!layout_.block_ok(i)) {
         if (first < clusters) miss(i, first);
         continue;
       }
@@ -47,11 +50,6 @@ class Comparer {
   }
 
  private:
-  bool valid(const RefTableEntry& e) const {
-    return e.used() && !e.reserved && !e.unaligned && e.block_offset < img_.file_size() &&
-           g_.cluster_size <= img_.file_size() - e.block_offset;
-  }
-
   void suspect(uint64_t c, uint64_t rc) {
     if (out_.suspects.size() < max_suspects_) out_.suspects.emplace(c, rc);
     else out_.suspects_truncated = true;
@@ -87,7 +85,9 @@ class Comparer {
                     "(first: cluster {} at 0x{:x}) have no refcount",
                     index, referenced, first_ref, first_ref << g_.cluster_bits),
         "rebuild the refcount block for this range from the references");
-    f.file_offset = img_.header().refcount_table_offset + index * 8;
+    if (index < layout_.reftable().size())
+      f.at_field(img_.header().refcount_table_offset + index * 8, 8, layout_.reftable()[index]);
+    f.table_offset = img_.header().refcount_table_offset;
     f.index = index;
     f.cluster = first_ref;
     sink_.add_finding(std::move(f));
@@ -104,16 +104,18 @@ class Comparer {
       case 5: past_eof = compare_entries<5>(index, block_offset, first, block.data()); break;
       default: past_eof = compare_entries<6>(index, block_offset, first, block.data()); break;
     }
-    if (past_eof) {
-      stats_.leaks += past_eof;
-      Finding f = make_finding("refcount-past-eof", Category::kLeak, fmt::format("refcount block {}", index),
-                               fmt::format("{} clusters past the end of the file have a non-zero refcount",
-                                           past_eof),
-                               "qemu-img check -r leaks IMAGE (these clusters hold nothing)");
-      f.file_offset = block_offset;
-      f.index = index;
-      sink_.add_finding(std::move(f));
-    }
+    stats_.leaks += past_eof;
+  }
+
+  // A refcount finding about entry j of the block at block_offset (held in `block`).
+  Finding refcount_finding(const char* code, Category cat, uint64_t index, uint64_t j, uint64_t block_offset,
+                           const uint8_t* block, std::string msg, std::string fix) {
+    Finding f = make_finding(code, cat, fmt::format("refcount block {}", index), std::move(msg), std::move(fix));
+    const RefcountField rf = refcount_field(block_offset, j, g_.refcount_order);
+    f.table_offset = block_offset;
+    f.at_field(rf.offset, rf.width, load_be(block + (rf.offset - block_offset), rf.width), rf.mask);
+    f.index = j;
+    return f;
   }
 
   // Returns how many clusters past the end of the file have a non-zero refcount.
@@ -131,12 +133,21 @@ class Comparer {
       const uint64_t rc = refcount_at_order<Order>(block, j);
       if (rc) ++stats_.refcount_used; else ++stats_.refcount_unused;
       if (c >= clusters) {
-        if (rc) ++past_eof;
+        if (!rc) continue;
+        ++past_eof;
+        Finding f = refcount_finding("refcount-past-eof", Category::kLeak, index, j, block_offset, block,
+                                     fmt::format("cluster {} at 0x{:x} lies past the end of the file but has "
+                                                 "refcount {}",
+                                                 c, c << g_.cluster_bits, rc),
+                                     "set the refcount to 0 (the cluster does not exist: nothing is lost)");
+        f.cluster = c;
+        f.propose(0, Risk::kSafe);
+        sink_.add_finding(std::move(f));
         continue;
       }
       const uint64_t refs = counter_.get(c);
       tally(c, rc, refs);
-      if (rc != refs) mismatch(index, j, block_offset, c, rc, refs);
+      if (rc != refs) mismatch(index, j, block_offset, block, c, rc, refs);
       if (!out_.watch.empty() && out_.watch.count(c)) suspect(c, rc);
       const bool copied_wrong = (counter_.active_copied(c) && rc != 1) || (counter_.active_not_copied(c) && rc == 1);
       if (copied_wrong) {
@@ -178,34 +189,36 @@ class Comparer {
     return true;
   }
 
-  void mismatch(uint64_t index, uint64_t j, uint64_t block_offset, uint64_t c, uint64_t rc, uint64_t refs) {
+  void mismatch(uint64_t index, uint64_t j, uint64_t block_offset, const uint8_t* block, uint64_t c, uint64_t rc,
+                uint64_t refs) {
     const bool leak = rc > refs;
+    const std::string where = fmt::format("cluster {} at 0x{:x}: refcount {} but {} references", c,
+                                          c << g_.cluster_bits, rc, refs);
     Finding f;
     if (leak) {
       ++stats_.leaks;
-      f = make_finding("refcount-leak", Category::kLeak, fmt::format("refcount block {}", index),
-                       fmt::format("cluster {} at 0x{:x}: refcount {} but {} references", c,
-                                   c << g_.cluster_bits, rc, refs),
-                       refs == 0 ? "if nothing was lost, free it: qemu-img check -r leaks IMAGE"
-                                 : "lower the refcount to the reference count");
+      f = refcount_finding("refcount-leak", Category::kLeak, index, j, block_offset, block, where,
+                           refs == 0 ? "if nothing was lost, free it: set the refcount to 0"
+                                     : "lower the refcount to the reference count");
     } else {
       ++stats_.errors;
       if (rc == 0) ++stats_.rebuild;
       suspect(c, rc);
-      f = make_finding(rc == 0 ? "refcount-zero" : "refcount-error", Category::kRefcount,
-                       fmt::format("refcount block {}", index),
-                       fmt::format("cluster {} at 0x{:x}: refcount {} but {} references{}", c,
-                                   c << g_.cluster_bits, rc, refs,
-                                   rc == 0 ? ": the allocator may hand it out again" : ""),
-                       "raise the refcount to the reference count");
+      f = refcount_finding(rc == 0 ? "refcount-zero" : "refcount-error", Category::kRefcount, index, j,
+                           block_offset, block,
+                           where + (rc == 0 ? ": the allocator may hand it out again" : ""),
+                           "raise the refcount to the reference count");
     }
-    f.file_offset = block_offset + ((j << g_.refcount_order) >> 3);
-    f.index = j;
     f.cluster = c;
+    // What the references call for; whether it is proposed, and at what risk, is decided once
+    // every finding is known (propose.cc).
+    const RefcountField rf = refcount_field(block_offset, j, g_.refcount_order);
+    f.proposed = (f.current.value_or(0) & ~rf.mask) | ((std::min(refs, refcount_max(g_.refcount_order)) << rf.shift) & rf.mask);
     sink_.add_finding(std::move(f));
   }
 
   const Image& img_;
+  const Layout& layout_;
   const Geometry& g_;
   CountingSink& sink_;
   RefCounter& counter_;
@@ -219,9 +232,9 @@ class Comparer {
 
 }  // namespace
 
-Status compare_refcounts(const Image& img, CountingSink& counted, CheckStats& stats, size_t max_suspects,
-                         bool bulk, CompareOutput& out, const std::atomic<bool>* cancel) {
-  return Comparer(img, counted, stats, max_suspects, bulk, out, cancel).run();
+Status compare_refcounts(const Image& img, const Layout& layout, CountingSink& counted, CheckStats& stats,
+                         size_t max_suspects, bool bulk, CompareOutput& out, const std::atomic<bool>* cancel) {
+  return Comparer(img, layout, counted, stats, max_suspects, bulk, out, cancel).run();
 }
 
 }  // namespace qcow2

@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "engine/check/counting_sink.h"
+#include "engine/check/layout.h"
 
 namespace qcow2 {
 
@@ -17,7 +18,7 @@ struct CompareOutput {
   bool suspects_truncated = false;
 };
 
-Status compare_refcounts(const Image& img, CountingSink& counted, CheckStats& stats,
+Status compare_refcounts(const Image& img, const Layout& layout, CountingSink& counted, CheckStats& stats,
                          size_t max_suspects, bool bulk, CompareOutput& out,
                          const std::atomic<bool>* cancel = nullptr);
 

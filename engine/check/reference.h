@@ -5,34 +5,11 @@
 #include <cstdint>
 
 #include "engine/check/finding.h"
+#include "engine/format/role.h"
 
 namespace qcow2 {
 
 class RefCounter;
-
-// What the referenced cluster is.
-enum class Role : uint8_t {
-  kFree = 0,  // no reference (used by the cluster map)
-  kHeader,
-  kL1,
-  kL2,
-  kRefTable,
-  kRefBlock,
-  kSnapshotTable,
-  kSnapshotL1,
-  kBitmapDirectory,
-  kBitmapTable,
-  kBitmapData,
-  kCryptoHeader,
-  kData,
-  kCompressed,
-  kVmState,
-};
-
-const char* role_name(Role r);
-inline bool is_metadata(Role r) { return r != Role::kData && r != Role::kCompressed && r != Role::kVmState && r != Role::kFree; }
-
-inline constexpr int32_t kActive = -1;  // Referrer::snapshot for the active tables
 
 // Who points at a cluster. Plain data (no strings): millions are made per check.
 struct Referrer {

@@ -1,12 +1,14 @@
 // The walk behind every check pass: enumerates each reference the image makes to a host
-// cluster (header, tables, data), reporting structural problems on the way. L2 tables are
-// read once each, in file order, however many L1 tables share them.
+// cluster (header, tables, data), reporting structural problems on the way. Tables come from
+// the layout, decoded once each; L2 tables are read once each, in file order, however many L1
+// entries share them, and only after their pointer was checked against the layout's claims.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <vector>
 
+#include "engine/check/layout.h"
 #include "engine/check/reference.h"
 #include "engine/check/stats.h"
 #include "engine/io/image.h"
@@ -19,15 +21,15 @@ struct WalkOptions {
   const std::atomic<bool>* cancel = nullptr;  // see CheckOptions::cancel
 };
 
-// Walks `img` (which must be walkable) and feeds `sink`. `stats`, when given, receives the
-// per-table statistics (the first pass only).
 // kCancelled once opts.cancel is set (checked between tables).
 inline Status cancelled_check(const std::atomic<bool>* cancel) {
   return cancel && cancel->load(std::memory_order_relaxed) ? Status::Cancelled("the check was cancelled")
                                                            : Status::Ok();
 }
 
-Status walk_references(const Image& img, ReferenceSink& sink, CheckStats* stats,
+// Walks `img` (which must be walkable) through `layout` and feeds `sink`. `stats`, when given,
+// receives the per-table statistics (the first pass only).
+Status walk_references(const Image& img, const Layout& layout, ReferenceSink& sink, CheckStats* stats,
                        const WalkOptions& opts = {});
 
 }  // namespace qcow2

@@ -2,56 +2,52 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <unordered_map>
 
 #include "engine/check/reference_walk.h"
+#include "engine/format/l1_entry.h"
+#include "engine/util/bytes.h"
+#include "engine/util/escape.h"
 
 namespace qcow2 {
 namespace {
 
-constexpr size_t kMaxReferrersPerCluster = 16;
-
-struct Seen {
-  std::vector<Referrer> referrers;
-  uint64_t times = 0;
-  bool active_copied = false;
-  bool active_not_copied = false;
-};
-
 class ReferrerSink : public ReferenceSink {
  public:
-  explicit ReferrerSink(const std::unordered_map<uint64_t, uint64_t>& suspects) : suspects_(suspects) {}
+  explicit ReferrerSink(const std::unordered_set<uint64_t>& wanted) : wanted_(wanted) {}
 
   void reference(uint64_t first, uint64_t count, uint64_t times, const Referrer& r) override {
     for (uint64_t c = first; c < first + count; ++c) {
-      if (!suspects_.count(c)) continue;
-      Seen& s = seen_[c];
+      if (!wanted_.count(c)) continue;
+      ReferrerInfo& s = seen_[c];
       s.times += times;
-      if (s.referrers.size() < kMaxReferrersPerCluster) s.referrers.push_back(r);
+      if (s.referrers.size() < ReferrerInfo::kMaxListed) s.referrers.push_back(r);
+      else ++s.left_out;
     }
   }
   void active(uint64_t cluster, bool copied) override {
-    if (!suspects_.count(cluster)) return;
-    Seen& s = seen_[cluster];
+    if (!wanted_.count(cluster)) return;
+    ReferrerInfo& s = seen_[cluster];
     (copied ? s.active_copied : s.active_not_copied) = true;
   }
 
-  std::unordered_map<uint64_t, Seen>& seen() { return seen_; }
+  ReferrerMap take() { return std::move(seen_); }
 
  private:
-  const std::unordered_map<uint64_t, uint64_t>& suspects_;
-  std::unordered_map<uint64_t, Seen> seen_;
+  const std::unordered_set<uint64_t>& wanted_;
+  ReferrerMap seen_;
 };
 
 std::string table_name(const Image& img, int32_t snapshot) {
   if (snapshot == kActive) return "active";
   const auto& snaps = img.snapshots().snapshots;
   for (const auto& s : snaps)
-    if (static_cast<int32_t>(s.index) == snapshot) return fmt::format("snapshot {}", s.id);
+    if (static_cast<int32_t>(s.index) == snapshot) return fmt::format("snapshot {}", escape_text(s.id));
   return fmt::format("snapshot #{}", snapshot);
 }
 
-void copied_findings(const Image& img, uint64_t c, uint64_t rc, const Seen& s, std::vector<Finding>& out) {
+void copied_findings(const Image& img, uint64_t c, uint64_t rc, const ReferrerInfo& s, std::vector<Finding>& out) {
   const Geometry& g = img.geometry();
   for (const Referrer& r : s.referrers) {
     if (r.snapshot != kActive || (r.role != Role::kL2 && r.role != Role::kData)) continue;
@@ -62,7 +58,11 @@ void copied_findings(const Image& img, uint64_t c, uint64_t rc, const Seen& s, s
         fmt::format("{} entry {} points at cluster 0x{:x} with refcount {}, so COPIED must be {}",
                     is_l1 ? "L1" : "L2", r.index, c << g.cluster_bits, rc, rc == 1 ? "set" : "clear"),
         fmt::format("{} bit 63 of the 8-byte entry at 0x{:x}", rc == 1 ? "set" : "clear", r.entry_offset));
-    f.file_offset = r.entry_offset;
+    uint8_t raw[8] = {};
+    if (!img.file().read(r.entry_offset, raw).ok()) continue;  // the walk just read it
+    f.table_offset = r.table_offset;
+    f.at_field(r.entry_offset, 8, load_be64(raw), kEntryCopied);
+    f.propose(rc == 1 ? kEntryCopied : 0, Risk::kSafe);
     f.index = r.index;
     f.cluster = c;
     if (!is_l1) f.guest_offset = r.guest_offset;
@@ -92,47 +92,56 @@ std::string describe_referrer(const Image& img, const Referrer& r) {
   }
 }
 
-Status name_referrers(const Image& img, const std::unordered_map<uint64_t, uint64_t>& suspects,
-                      std::vector<Finding>& findings, const std::atomic<bool>* cancel) {
-  ReferrerSink sink(suspects);
+Result<ReferrerMap> collect_referrers(const Image& img, const Layout& layout,
+                                      const std::unordered_set<uint64_t>& wanted,
+                                      const std::atomic<bool>* cancel) {
+  ReferrerSink sink(wanted);
   WalkOptions opts;
   opts.verify_compressed = false;
   opts.cancel = cancel;
-  QCOW2_RETURN_IF_ERROR(walk_references(img, sink, nullptr, opts));
-  const Geometry& g = img.geometry();
+  QCOW2_RETURN_IF_ERROR(walk_references(img, layout, sink, nullptr, opts));
+  return sink.take();
+}
 
+void referrer_findings(const Image& img, const std::unordered_map<uint64_t, uint64_t>& suspects,
+                       const ReferrerMap& referrers, std::vector<Finding>& findings) {
+  const Geometry& g = img.geometry();
   std::vector<uint64_t> order;
-  for (const auto& [c, s] : sink.seen()) order.push_back(c);
+  for (const auto& [c, rc] : suspects)
+    if (referrers.count(c)) order.push_back(c);
   std::sort(order.begin(), order.end());
   for (uint64_t c : order) {
-    const Seen& s = sink.seen()[c];
+    const ReferrerInfo& s = referrers.at(c);
     const uint64_t rc = suspects.at(c);
     if ((s.active_copied && rc != 1) || (s.active_not_copied && rc == 1)) copied_findings(img, c, rc, s, findings);
     if (s.referrers.size() < 2 && s.times < 2) continue;
+    std::vector<std::string> listed;
 
-    bool metadata = false, data = false;
+    bool metadata = false, data = false, roles_differ = false;
     std::string who;
     for (const Referrer& r : s.referrers) {
       (is_metadata(r.role) ? metadata : data) = true;
-      who += (who.empty() ? "" : "; ") + describe_referrer(img, r);
+      roles_differ |= r.role != s.referrers.front().role;
+      listed.push_back(describe_referrer(img, r));
+      who += (who.empty() ? "" : "; ") + listed.back();
     }
-    bool roles_differ = false;
-    for (const Referrer& r : s.referrers) roles_differ |= r.role != s.referrers.front().role;
     const bool overlap = metadata && (data || roles_differ);
     if (!overlap && rc >= s.times) continue;  // legitimately shared
     Finding f = make_finding(
         overlap ? "overlap" : "cluster-shared", overlap ? Category::kCorrupt : Category::kRefcount,
         "host cluster",
-        fmt::format("cluster {} at 0x{:x} (refcount {}) is referenced {} times: {}", c, c << g.cluster_bits, rc,
-                    s.times, who),
+        fmt::format("cluster {} at 0x{:x} (refcount {}) is referenced {} times: {}{}", c, c << g.cluster_bits, rc,
+                    s.times, who, s.left_out ? fmt::format("; and {} more not listed", s.left_out) : ""),
         overlap ? "the structures overwrite each other: keep the one the data belongs to, restore the other "
                   "from a backup"
                 : "give each referrer its own copy of the cluster before any repair of refcounts");
     f.file_offset = c << g.cluster_bits;
+    f.width = static_cast<uint32_t>(g.cluster_size);
     f.cluster = c;
+    f.referrers = std::move(listed);
+    f.referrers_left_out = s.left_out;
     findings.push_back(std::move(f));
   }
-  return Status::Ok();
 }
 
 }  // namespace qcow2

@@ -5,22 +5,21 @@
 #include <algorithm>
 #include <set>
 
+#include "engine/format/limits.h"
 #include "engine/util/bytes.h"
-#include "engine/util/quote_name.h"
+#include "engine/util/escape.h"
 
 namespace qcow2 {
 namespace {
 
 constexpr uint32_t kDirEntryFixedBytes = 24;
-constexpr uint32_t kMaxNameBytes = 1023;          // QEMU's limit
-constexpr uint32_t kMaxTableEntries = 0x8000000;  // QEMU's BME_MAX_TABLE_SIZE
 constexpr uint8_t kTypeDirtyTracking = 1;
 constexpr uint8_t kMinGranularityBits = 9;  // QEMU supports 9..31 only
 constexpr uint8_t kMaxGranularityBits = 31;
 constexpr uint32_t kSpecReservedFlags = ~(kBitmapInUse | kBitmapAuto | kBitmapExtraDataCompatible);
 
 std::string label(uint32_t index, const BitmapEntry& e) {
-  return fmt::format("bitmap {} '{}'", index, quote_name_bytes(e.name));
+  return fmt::format("bitmap {} '{}'", index, escape_text(e.name));
 }
 
 BitmapEntry decode_fixed(const uint8_t* p) {
@@ -58,9 +57,9 @@ void check_entry(uint32_t index, const BitmapEntry& e, std::vector<std::string>&
   if (e.table_offset == 0) out.push_back(fmt::format("{}: bitmap_table_offset is 0", who));
   if (e.table_size == 0)
     out.push_back(fmt::format("{}: bitmap_table_size is 0", who));
-  else if (e.table_size > kMaxTableEntries)
+  else if (e.table_size > kMaxBitmapTableEntries)
     out.push_back(fmt::format("{}: bitmap_table_size is {}: over QEMU's limit of {} entries", who,
-                              e.table_size, kMaxTableEntries));
+                              e.table_size, kMaxBitmapTableEntries));
 }
 
 }  // namespace
@@ -105,9 +104,9 @@ BitmapDirectory parse_bitmap_directory(std::span<const uint8_t> bytes, uint64_t 
                             index, at);
       return d;
     }
-    if (e.name_size > kMaxNameBytes) {
+    if (e.name_size > kMaxBitmapNameBytes) {
       d.error = fmt::format("bitmap {}: entry at 0x{:x} has name_size {}: over QEMU's limit of {}",
-                            index, at, e.name_size, kMaxNameBytes);
+                            index, at, e.name_size, kMaxBitmapNameBytes);
       return d;
     }
     const uint8_t* name = &bytes[pos + kDirEntryFixedBytes + e.extra_data_size];

@@ -29,6 +29,7 @@ struct BitmapEntry {
 struct BitmapDirectory {
   std::vector<BitmapEntry> bitmaps;
   std::string error;  // empty when the directory parsed completely and matched nb_bitmaps
+  bool cross_linked = false;  // not decoded: it lies in another structure
   // Entries that parsed but break a spec or QEMU constraint (type, granularity, flags, ...);
   // one line each. They do not stop parsing and do not affect ok().
   std::vector<std::string> problems;

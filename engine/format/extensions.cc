@@ -5,8 +5,9 @@
 #include <algorithm>
 #include <map>
 
+#include "engine/format/limits.h"
 #include "engine/util/bytes.h"
-#include "engine/util/quote_name.h"
+#include "engine/util/escape.h"
 
 namespace qcow2 {
 namespace {
@@ -16,9 +17,7 @@ constexpr uint32_t kFeatureEntryBytes = 48;
 constexpr uint32_t kFeatureNameBytes = 46;
 constexpr uint32_t kBitmapsExtBytes = 24;
 constexpr uint32_t kCryptoExtBytes = 16;
-constexpr uint32_t kMaxBitmaps = 65535;         // QEMU's limit
 constexpr uint32_t kQemuBackingFormatMax = 15;  // QEMU keeps it in a 16-byte buffer
-constexpr uint32_t kMaxBackingNameBytes = 1023;
 constexpr uint32_t kCryptLuks = 2;
 
 // Where the bytes we were given stop: the first cluster, or the file when it is shorter.
@@ -51,10 +50,10 @@ void decode_feature_names(const HeaderExtension& x, Extensions& ext) {
     if (f.type > 2)
       ext.problems.push_back(
           fmt::format("feature name entry at 0x{:x} ('{}'): type {} is not 0, 1 or 2", where,
-                      quote_name_bytes(f.name), f.type));
+                      escape_text(f.name), f.type));
     if (f.bit > 63)
       ext.problems.push_back(fmt::format("feature name entry at 0x{:x} ('{}'): bit {} is over 63",
-                                         where, quote_name_bytes(f.name), f.bit));
+                                         where, escape_text(f.name), f.bit));
     ext.feature_names.push_back(std::move(f));
   }
 }

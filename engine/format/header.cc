@@ -2,23 +2,12 @@
 
 #include <fmt/format.h>
 
+#include "engine/format/extent.h"
+#include "engine/format/limits.h"
 #include "engine/util/bytes.h"
 
 namespace qcow2 {
 namespace {
-
-// QEMU's implementation limits; images beyond them cannot have been written by QEMU.
-constexpr uint32_t kMinClusterBits = 9;
-constexpr uint32_t kMaxClusterBits = 21;
-constexpr uint64_t kMaxL1Bytes = 32ULL << 20;
-constexpr uint64_t kMaxRefTableBytes = 8ULL << 20;
-constexpr uint32_t kMaxSnapshots = 65536;
-constexpr uint32_t kMaxBackingNameBytes = 1023;
-
-// True when [offset, offset + length) lies inside a file of file_size bytes.
-bool within_file(uint64_t offset, uint64_t length, uint64_t file_size) {
-  return offset <= file_size && length <= file_size - offset;
-}
 
 }  // namespace
 
@@ -164,7 +153,7 @@ std::vector<HeaderProblem> validate_header(const Header& h, uint64_t file_size) 
       add(Severity::kError, "backing_file_size",
           fmt::format("backing_file_size is {}: the limit is {} bytes", h.backing_file_size,
                       kMaxBackingNameBytes));
-    else if (!within_file(h.backing_file_offset, h.backing_file_size, cs))
+    else if (!inside_file(h.backing_file_offset, h.backing_file_size, cs))
       add(Severity::kError, "backing_file_offset",
           fmt::format("backing_file_offset 0x{:x} with size {} does not end inside the first "
                       "cluster ({} bytes)",
@@ -189,7 +178,7 @@ std::vector<HeaderProblem> validate_header(const Header& h, uint64_t file_size) 
           fmt::format("l1_table_offset 0x{:x} is not aligned to the cluster size {}",
                       h.l1_table_offset, cs));
     else if (h.l1_table_offset == 0 ||
-             !within_file(h.l1_table_offset, uint64_t{h.l1_size} * 8, file_size))
+             !inside_file(h.l1_table_offset, uint64_t{h.l1_size} * 8, file_size))
       add(Severity::kFatal, "l1_table_offset",
           fmt::format("l1_table_offset 0x{:x} with {} entries lies outside the {}-byte file",
                       h.l1_table_offset, h.l1_size, file_size));
@@ -207,7 +196,7 @@ std::vector<HeaderProblem> validate_header(const Header& h, uint64_t file_size) 
     add(Severity::kFatal, "refcount_table_offset",
         fmt::format("refcount_table_offset 0x{:x} is not aligned to the cluster size {}",
                     h.refcount_table_offset, cs));
-  else if (h.refcount_table_offset == 0 || !within_file(h.refcount_table_offset, rt_bytes, file_size))
+  else if (h.refcount_table_offset == 0 || !inside_file(h.refcount_table_offset, rt_bytes, file_size))
     add(Severity::kFatal, "refcount_table_offset",
         fmt::format("refcount_table_offset 0x{:x} with {} clusters lies outside the {}-byte file",
                     h.refcount_table_offset, h.refcount_table_clusters, file_size));

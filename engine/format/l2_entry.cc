@@ -46,6 +46,18 @@ L2Entry decode_l2_entry(uint64_t raw, uint64_t bitmap, const Geometry& g) {
   return e;
 }
 
+uint64_t data_bytes_needed(const L2Entry& e, const Geometry& g) {
+  if (e.kind != L2Kind::kNormal) return 0;
+  if (!g.extended_l2) return g.cluster_size;
+  const uint32_t alloc = e.alloc_mask();
+  return alloc ? (32 - static_cast<uint64_t>(__builtin_clz(alloc))) * g.subcluster_size : 0;
+}
+
+Placement data_placement(const L2Entry& e, const Geometry& g, uint64_t file_size) {
+  if (e.host_offset >= file_size) return Placement::kPastEof;
+  return data_bytes_needed(e, g) > file_size - e.host_offset ? Placement::kCut : Placement::kInside;
+}
+
 L2Entry l2_entry_at(std::span<const uint8_t> table, uint64_t index, const Geometry& g) {
   const uint8_t* p = table.data() + index * g.l2_entry_bytes;
   return decode_l2_entry(load_be64(p), g.extended_l2 ? load_be64(p + 8) : 0, g);

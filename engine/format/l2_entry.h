@@ -39,6 +39,15 @@ struct L2Entry {
 
 L2Entry decode_l2_entry(uint64_t raw, uint64_t bitmap, const Geometry& g);
 
+// Where an entry's host cluster lies against the end of the file. The bytes that must be
+// there are the whole cluster for a normal standard entry, and up to the last allocated
+// subcluster with extended L2 (QEMU leaves the last cluster short when only its first
+// subclusters were written); a zero cluster needs none. A cluster that starts at or past the
+// end is past it whatever it needs. The one rule for the check, the dump and the tree.
+enum class Placement : uint8_t { kInside, kCut, kPastEof };
+Placement data_placement(const L2Entry& e, const Geometry& g, uint64_t file_size);
+uint64_t data_bytes_needed(const L2Entry& e, const Geometry& g);
+
 // Decodes entry `index` of an L2 table held in `table` (one cluster).
 L2Entry l2_entry_at(std::span<const uint8_t> table, uint64_t index, const Geometry& g);
 

@@ -31,6 +31,31 @@ inline uint64_t refcount_at_order(const uint8_t* block, uint64_t index) {
   }
 }
 
+// Where refcount `index` of a block at `block_offset` lives: `width` bytes at `offset` (one
+// byte for widths under 8 bits), the entry's bits `mask` of their big-endian value, and the
+// `shift` that puts a count there.
+struct RefcountField {
+  uint64_t offset = 0;
+  uint32_t width = 1;
+  uint64_t mask = 0;
+  unsigned shift = 0;
+};
+
+inline RefcountField refcount_field(uint64_t block_offset, uint64_t index, uint32_t refcount_order) {
+  RefcountField f;
+  if (refcount_order < 3) {
+    const uint64_t bit = index << refcount_order;
+    f.offset = block_offset + (bit >> 3);
+    f.shift = static_cast<unsigned>(bit & 7);
+    f.mask = ((1ULL << (1U << refcount_order)) - 1) << f.shift;
+    return f;
+  }
+  f.width = 1U << (refcount_order - 3);
+  f.offset = block_offset + index * f.width;
+  f.mask = f.width == 8 ? ~0ULL : (1ULL << (8 * f.width)) - 1;
+  return f;
+}
+
 // The largest refcount a width can hold.
 inline uint64_t refcount_max(uint32_t refcount_order) {
   return refcount_order >= 6 ? ~0ULL : (1ULL << (1U << refcount_order)) - 1;

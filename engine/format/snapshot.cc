@@ -4,13 +4,12 @@
 
 #include <algorithm>
 
+#include "engine/format/extent.h"
 #include "engine/util/bytes.h"
 
 namespace qcow2 {
 namespace {
 
-// QEMU refuses snapshot L1 tables over 32 MiB, as it does the active one.
-constexpr uint32_t kMaxSnapshotL1Entries = (32U << 20) / 8;
 // v3 entries must carry vm_state_size_large and disk_size.
 constexpr uint32_t kV3MinExtraData = 16;
 
@@ -39,9 +38,9 @@ std::string check_fixed(const Snapshot& s, uint32_t index, uint32_t version) {
         "snapshot {}: extra_data_size is {}: a version 3 entry needs at least {} "
         "(vm_state_size_large and disk_size)",
         index, s.extra_data_size, kV3MinExtraData);
-  if (s.l1_size > kMaxSnapshotL1Entries)
+  if (s.l1_size > kMaxL1Entries)
     return fmt::format("snapshot {}: l1_size is {}: over QEMU's limit of {} entries (32 MiB)",
-                       index, s.l1_size, kMaxSnapshotL1Entries);
+                       index, s.l1_size, kMaxL1Entries);
   return {};
 }
 
@@ -66,6 +65,18 @@ void decode_variable(const uint8_t* p, Snapshot& s) {
 
 }  // namespace
 
+std::string snapshot_l1_problem(const Snapshot& s, const Geometry& g, uint64_t file_size) {
+  // l1_size is within QEMU's limit: parse_snapshot_table stops at an entry beyond it.
+  if (s.l1_size == 0) return {};
+  if (s.l1_table_offset == 0) return "its l1_table_offset is 0";
+  if (!is_aligned(s.l1_table_offset, g.cluster_size))
+    return fmt::format("its l1_table_offset 0x{:x} is not cluster aligned", s.l1_table_offset);
+  if (!inside_file(s.l1_table_offset, uint64_t{s.l1_size} * 8, file_size))
+    return fmt::format("its L1 table (0x{:x}, {} entries) lies past the end of the file", s.l1_table_offset,
+                       s.l1_size);
+  return {};
+}
+
 SnapshotTable parse_snapshot_table(std::span<const uint8_t> bytes, uint64_t table_offset,
                                    uint32_t nb, uint32_t version) {
   SnapshotTable t;
@@ -79,6 +90,7 @@ SnapshotTable parse_snapshot_table(std::span<const uint8_t> bytes, uint64_t tabl
       t.error = std::move(why);
     };
     if (pos > bytes.size() || bytes.size() - pos < kSnapshotFixedBytes) {
+      t.out_of_bytes = true;
       fail(fmt::format(
           "snapshot {}: entry at 0x{:x} needs {} bytes but the table area ends at 0x{:x}", i,
           table_offset + pos, kSnapshotFixedBytes, area_end));
@@ -99,6 +111,7 @@ SnapshotTable parse_snapshot_table(std::span<const uint8_t> bytes, uint64_t tabl
     }
     // Like QEMU, never read the padding: a last entry may end unpadded at the end of the file.
     if (bytes.size() - pos < content) {
+      t.out_of_bytes = true;
       fail(fmt::format(
           "snapshot {}: entry at 0x{:x} needs {} bytes but the table area ends at 0x{:x}", i,
           table_offset + pos, content, area_end));

@@ -7,11 +7,12 @@
 #include <string>
 #include <vector>
 
+#include "engine/format/geometry.h"
+#include "engine/format/limits.h"
+
 namespace qcow2 {
 
 inline constexpr uint32_t kSnapshotFixedBytes = 40;
-inline constexpr uint32_t kSnapshotMaxExtraData = 1024;  // QEMU's limit per entry
-inline constexpr uint64_t kSnapshotTableMaxBytes = 64ULL << 20;
 
 struct Snapshot {
   uint32_t index = 0;          // position in the table (0-based)
@@ -43,12 +44,18 @@ struct SnapshotTable {
   // Set when parsing stopped: which entry (0-based) and why. Entries before it are good.
   std::optional<uint32_t> bad_index;
   std::string error;
+  // Parsing stopped because the bytes given ran out (more of the file may hold the rest).
+  bool out_of_bytes = false;
   bool ok() const { return !bad_index.has_value(); }
 };
 
 // Parses `nb` entries from `bytes`, which start at file offset `table_offset`. Stops at the
 // first entry that does not fit in `bytes` or breaks a limit, recording which and why.
 // `version` 3 requires at least 16 bytes of extra data per entry.
+// Why a snapshot's L1 table cannot be read (offset 0 or unaligned, over QEMU's size limit, past
+// the end of the file), or empty when it can. The one rule for every reader of snapshot L1s.
+std::string snapshot_l1_problem(const Snapshot& s, const Geometry& g, uint64_t file_size);
+
 SnapshotTable parse_snapshot_table(std::span<const uint8_t> bytes, uint64_t table_offset,
                                    uint32_t nb, uint32_t version);
 

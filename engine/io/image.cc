@@ -6,14 +6,13 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "engine/format/extent.h"
+#include "engine/format/limits.h"
 #include "engine/util/bytes.h"
+#include "engine/util/escape.h"
 
 namespace qcow2 {
 namespace {
-
-constexpr uint64_t kMaxL1Bytes = 32ULL << 20;
-constexpr uint64_t kMaxRefTableBytes = 8ULL << 20;
-constexpr uint64_t kMaxBitmapDirectoryBytes = 1024ULL * 65535;
 
 bool file_exists(const std::string& p) { return ::access(p.c_str(), F_OK) == 0; }
 
@@ -95,32 +94,75 @@ Result<std::unique_ptr<Image>> Image::open(const std::string& path) {
   if (!img->walkable()) return img;
 
   img->geometry_ = make_geometry(img->header_);
+  img->claims_ = ClaimMap(img->geometry_.cluster_bits);
+  img->claim_tables();
+  if (!img->walkable()) return img;
   img->load_snapshots();
   img->load_bitmaps();
+  img->claim_crypto_header();
   img->resolve_linked_files();
   return img;
+}
+
+void Image::fatal(std::string message) {
+  if (walk_status_.ok()) walk_status_ = Status::Corruption(message);
+}
+
+// The header cluster, then the active L1 and refcount tables (validate_header has checked
+// they lie inside the file): a table that lies in an earlier one cannot be told apart from
+// it, so nothing below it can be walked.
+void Image::claim_tables() {
+  const Header& h = header_;
+  claims_.claim({0, 1, Role::kHeader});
+  const Claim l1{h.l1_table_offset, uint64_t{h.l1_size} * 8, Role::kL1};
+  const Claim rt{h.refcount_table_offset, uint64_t{h.refcount_table_clusters} << geometry_.cluster_bits,
+                 Role::kRefTable};
+  for (const auto& [c, field] : {std::pair{l1, "l1_table_offset"}, std::pair{rt, "refcount_table_offset"}}) {
+    if (const Claim* owner = claims_.claim(c)) {
+      std::string msg = fmt::format("the {} at 0x{:x} ({} bytes) lies in {}: it is not decoded", role_name(c.role),
+                                    c.offset, c.bytes, describe_claim(*owner));
+      problems_.push_back({Severity::kFatal, field, msg});
+      fatal(std::move(msg));
+    }
+  }
 }
 
 void Image::load_snapshots() {
   const Header& h = header_;
   if (h.nb_snapshots == 0) return;
-  for (const auto& p : problems_) {
-    if (p.field == "nb_snapshots" || p.field == "snapshots_offset") {
-      snapshots_.bad_index = 0;
-      snapshots_.error = p.message;
-      return;
+  auto broken = [this](std::string why) {
+    snapshots_.bad_index = 0;
+    snapshots_.error = std::move(why);
+  };
+  for (const auto& p : problems_)
+    if (p.field == "nb_snapshots" || p.field == "snapshots_offset") return broken(p.message);
+  if (const Claim* owner = claims_.overlapping(h.snapshots_offset, 1))
+    return broken(fmt::format("the snapshot table at 0x{:x} lies in {}: it is not decoded", h.snapshots_offset,
+                              describe_claim(*owner)));
+  // The table's size is only known by parsing it. It may run up to the next structure, the
+  // end of the file or QEMU's limit, whichever comes first; read it in growing pieces so a
+  // short table in a large file costs what the table costs.
+  uint64_t limit = std::min(file_.size() - h.snapshots_offset, kSnapshotTableMaxBytes);
+  const Claim* next = nullptr;
+  for (uint64_t c = (h.snapshots_offset >> geometry_.cluster_bits) + 1;
+       (c << geometry_.cluster_bits) < h.snapshots_offset + limit; ++c) {
+    if ((next = claims_.owner_of_cluster(c))) {
+      limit = (c << geometry_.cluster_bits) - h.snapshots_offset;
+      break;
     }
   }
-  // The table's size is only known by parsing it; read what the file and QEMU's limit allow.
-  const uint64_t avail = std::min(file_.size() - h.snapshots_offset, kSnapshotTableMaxBytes);
-  std::vector<uint8_t> bytes(avail);
-  Status st = file_.read(h.snapshots_offset, bytes);
-  if (!st.ok()) {
-    snapshots_.bad_index = 0;
-    snapshots_.error = st.message();
-    return;
+  std::vector<uint8_t> bytes;
+  for (uint64_t want = std::min<uint64_t>(limit, 64 << 10);; want = std::min(limit, want * 4)) {
+    const size_t have = bytes.size();
+    bytes.resize(want);
+    if (Status st = file_.read(h.snapshots_offset + have, std::span<uint8_t>(bytes).subspan(have)); !st.ok())
+      return broken(st.message());
+    snapshots_ = parse_snapshot_table(bytes, h.snapshots_offset, h.nb_snapshots, h.version);
+    if (!snapshots_.out_of_bytes || want == limit) break;
   }
-  snapshots_ = parse_snapshot_table(bytes, h.snapshots_offset, h.nb_snapshots, h.version);
+  if (snapshots_.out_of_bytes && next)
+    snapshots_.error += fmt::format(" (where {} begins: the table would run into it)", describe_claim(*next));
+  claims_.claim({h.snapshots_offset, snapshots_.table_bytes, Role::kSnapshotTable});
 }
 
 void Image::load_bitmaps() {
@@ -136,6 +178,17 @@ void Image::load_bitmaps() {
                                  ext->directory_offset);
     return;
   }
+  if (!inside_file(ext->directory_offset, ext->directory_size, file_.size())) {
+    bitmaps_.error = fmt::format("the bitmap directory at 0x{:x} ({} bytes) lies past the end of the {}-byte file",
+                                 ext->directory_offset, ext->directory_size, file_.size());
+    return;
+  }
+  if (const Claim* owner = claims_.claim({ext->directory_offset, ext->directory_size, Role::kBitmapDirectory})) {
+    bitmaps_.error = fmt::format("the bitmap directory at 0x{:x} ({} bytes) lies in {}: it is not decoded",
+                                 ext->directory_offset, ext->directory_size, describe_claim(*owner));
+    bitmaps_.cross_linked = true;
+    return;
+  }
   std::vector<uint8_t> bytes(ext->directory_size);
   Status st = file_.read(ext->directory_offset, bytes);
   if (!st.ok()) {
@@ -145,6 +198,17 @@ void Image::load_bitmaps() {
   bitmaps_ = parse_bitmap_directory(bytes, ext->directory_offset, ext->nb_bitmaps);
 }
 
+void Image::claim_crypto_header() {
+  const auto& c = extensions_.crypto;
+  if (!c) return;
+  if (!is_aligned(c->offset, geometry_.cluster_size) || c->offset == 0 || !inside_file(c->offset, c->length, file_.size()))
+    crypto_problem_ = fmt::format("the encryption header at 0x{:x} ({} bytes) is unaligned or outside the file",
+                                  c->offset, c->length);
+  else if (const Claim* owner = claims_.claim({c->offset, c->length, Role::kCryptoHeader}))
+    crypto_problem_ = fmt::format("the encryption header at 0x{:x} ({} bytes) lies in {}", c->offset, c->length,
+                                  describe_claim(*owner));
+}
+
 void Image::resolve_linked_files() {
   if (extensions_.backing_file)
     backing_ = resolve_backing(*extensions_.backing_file, path());
@@ -152,16 +216,17 @@ void Image::resolve_linked_files() {
     data_file_ = resolve_data_file(*extensions_.data_file, path());
 }
 
-Result<std::vector<uint64_t>> Image::read_u64_table(uint64_t offset, uint64_t entries,
-                                                    const char* what, uint64_t max_bytes) const {
+Result<std::vector<uint64_t>> Image::read_u64_table(uint64_t offset, uint64_t entries, std::string_view what,
+                                                    uint64_t max_bytes) const {
   if (entries > max_bytes / 8)
-    return Status::Limit(fmt::format("{} has {} entries: over the limit of {}", what, entries,
-                                     max_bytes / 8));
-  std::vector<uint8_t> raw(entries * 8);
-  Status st = file_.read(offset, raw);
-  if (!st.ok()) return Status(st.code(), fmt::format("{}: {}", what, st.message()));
+    return Status::Limit(fmt::format("{} has {} entries: over the limit of {}", what, entries, max_bytes / 8));
+  if (!inside_file(offset, entries * 8, file_.size()))
+    return Status::Corruption(fmt::format("{}: {} entries at 0x{:x} lie past the end of the {}-byte file", what,
+                                          entries, offset, file_.size()));
   std::vector<uint64_t> out(entries);
-  for (uint64_t i = 0; i < entries; ++i) out[i] = load_be64(&raw[i * 8]);
+  Status st = file_.read(offset, {reinterpret_cast<uint8_t*>(out.data()), out.size() * 8});
+  if (!st.ok()) return Status(st.code(), fmt::format("{}: {}", what, st.message()));
+  for (uint64_t& v : out) v = load_be64(reinterpret_cast<const uint8_t*>(&v));
   return out;
 }
 
@@ -170,11 +235,10 @@ Result<std::vector<uint64_t>> Image::read_active_l1() const {
 }
 
 Result<std::vector<uint64_t>> Image::read_snapshot_l1(const Snapshot& s) const {
-  if (!is_aligned(s.l1_table_offset, geometry_.cluster_size) || s.l1_table_offset == 0)
-    return Status::Corruption(fmt::format("snapshot {} L1 table offset 0x{:x} is not cluster aligned",
-                                          s.id, s.l1_table_offset));
-  return read_u64_table(s.l1_table_offset, s.l1_size,
-                        fmt::format("snapshot {} L1 table", s.id).c_str(), kMaxL1Bytes);
+  const std::string what = fmt::format("snapshot {} L1 table", escape_text(s.id));
+  if (std::string why = snapshot_l1_problem(s, geometry_, file_.size()); !why.empty())
+    return Status::Corruption(fmt::format("{}: {}", what, why));
+  return read_u64_table(s.l1_table_offset, s.l1_size, what, kMaxL1Bytes);
 }
 
 Result<std::vector<uint64_t>> Image::read_refcount_table() const {

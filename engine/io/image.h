@@ -6,9 +6,11 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/format/bitmap.h"
+#include "engine/format/claims.h"
 #include "engine/format/extensions.h"
 #include "engine/format/geometry.h"
 #include "engine/format/header.h"
@@ -49,14 +51,25 @@ class Image {
   const SnapshotTable& snapshots() const { return snapshots_; }
   const BitmapDirectory& bitmaps() const { return bitmaps_; }
 
+  // The structures the header points at, each given its clusters in the format's order
+  // (header cluster, active L1, refcount table, snapshot table, bitmap directory, encryption
+  // header). One that would lie in an earlier one is not decoded: the active L1 or refcount
+  // table makes the image unwalkable, the snapshot table and bitmap directory record why in
+  // their error, the encryption header in crypto_problem(). Valid only when walkable().
+  const ClaimMap& claims() const { return claims_; }
+  // Why the encryption header is not referenced (unaligned, outside the file, cross-linked).
+  const std::string& crypto_problem() const { return crypto_problem_; }
+
   const LinkedFile* backing_file() const { return backing_ ? &*backing_ : nullptr; }
   const LinkedFile* data_file() const { return data_file_ ? &*data_file_ : nullptr; }
 
   // Reads `entries` big-endian u64 values at `offset` (an L1, refcount or bitmap table).
-  // Refuses, naming `what`, tables past the end of the file or over `max_bytes`.
+  // Refuses, naming `what`, tables over `max_bytes` or past the end of the file, before
+  // allocating anything: the size comes from the image.
   Result<std::vector<uint64_t>> read_u64_table(uint64_t offset, uint64_t entries,
-                                               const char* what, uint64_t max_bytes) const;
+                                               std::string_view what, uint64_t max_bytes) const;
   Result<std::vector<uint64_t>> read_active_l1() const;
+  // The snapshot's L1 table; refused with snapshot_l1_problem()'s reason.
   Result<std::vector<uint64_t>> read_snapshot_l1(const Snapshot& s) const;
   Result<std::vector<uint64_t>> read_refcount_table() const;
 
@@ -65,15 +78,20 @@ class Image {
 
  private:
   explicit Image(ImageFile file) : file_(std::move(file)) {}
+  void claim_tables();
   void load_snapshots();
   void load_bitmaps();
+  void claim_crypto_header();
   void resolve_linked_files();
+  void fatal(std::string message);
 
   ImageFile file_;
   Header header_;
   std::vector<HeaderProblem> problems_;
   Status walk_status_;
   Geometry geometry_;
+  ClaimMap claims_{9};
+  std::string crypto_problem_;
   Extensions extensions_;
   SnapshotTable snapshots_;
   BitmapDirectory bitmaps_;

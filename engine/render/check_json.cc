@@ -2,6 +2,10 @@
 
 #include "engine/render/check_text.h"
 
+#include <fmt/format.h>
+
+#include "engine/util/escape.h"
+
 namespace qcow2 {
 namespace {
 
@@ -33,7 +37,45 @@ nlohmann::json entry_stats(const EntryStats& s) {
           {"compressed", s.compressed}};
 }
 
+std::string hex(uint64_t v) { return fmt::format("0x{:x}", v); }
+
 }  // namespace
+
+nlohmann::json finding_to_json(const Finding& f, const std::string& image_path) {
+  nlohmann::json x = {{"code", f.code},
+                      {"category", category_name(f.category)},
+                      {"severity", severity_name(f.severity)},
+                      {"risk", risk_name(f.risk)},
+                      {"table", f.table},
+                      {"message", f.message},
+                      {"fix", with_image_path(f.fix, image_path)}};
+  if (f.table_offset) x["table-offset"] = hex(*f.table_offset);
+  if (f.index) x["index"] = *f.index;
+  if (f.file_offset) {
+    x["file-offset"] = hex(*f.file_offset);
+    x["width"] = f.width;
+  }
+  if (f.current) {
+    x["mask"] = hex(f.mask);
+    x["current"] = hex(*f.current);
+  }
+  if (f.proposed) x["proposed"] = hex(*f.proposed);
+  if (f.resolved_by) x["resolved-by"] = hex(*f.resolved_by);
+  if (f.guest_offset) x["guest-offset"] = hex(*f.guest_offset);
+  if (f.cluster) x["cluster"] = *f.cluster;
+  if (!f.referrers.empty() || f.referrers_left_out) {
+    x["referrers"] = f.referrers;
+    x["referrers-left-out"] = f.referrers_left_out;
+  }
+  if (f.suspect) x["suspect"] = true;
+  return x;
+}
+
+std::string json_text(const nlohmann::json& j, int indent) {
+  // Every string is escaped at its source; replacing invalid UTF-8 is the last guard, so that
+  // writing JSON can never fail.
+  return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
 uint64_t corruption_count(const CheckResult& r) {
   uint64_t n = r.stats.errors;
@@ -47,7 +89,7 @@ uint64_t corruption_count(const CheckResult& r) {
 nlohmann::json check_to_json(const Image& img, const CheckResult& r) {
   const CheckStats& s = r.stats;
   nlohmann::json j;
-  j["filename"] = img.path();
+  j["filename"] = escape_text(img.path());
   j["format"] = "qcow2";
   j["check-errors"] = 0;
   j["corruptions"] = corruption_count(r);
@@ -74,17 +116,7 @@ nlohmann::json check_to_json(const Image& img, const CheckResult& r) {
       {"cluster-size", img.walkable() ? img.geometry().cluster_size : 0},
   };
   nlohmann::json list = nlohmann::json::array();
-  for (const Finding& f : r.findings) {
-    nlohmann::json x = {{"code", f.code}, {"category", category_name(f.category)},
-                        {"severity", severity_name(f.severity)}, {"table", f.table},
-                        {"message", f.message}, {"fix", with_image_path(f.fix, img.path())}};
-    if (f.file_offset) x["file-offset"] = *f.file_offset;
-    if (f.index) x["index"] = *f.index;
-    if (f.guest_offset) x["guest-offset"] = *f.guest_offset;
-    if (f.cluster) x["cluster"] = *f.cluster;
-    if (f.suggested_value) x["suggested-value"] = *f.suggested_value;
-    list.push_back(std::move(x));
-  }
+  for (const Finding& f : r.findings) list.push_back(finding_to_json(f, img.path()));
   j["findings"] = std::move(list);
   return j;
 }

@@ -33,12 +33,18 @@ void parent_line(const Image& img, const Finding& f, std::string& last_parent, T
   last_parent = line;
 }
 
-uint64_t raw_at(const Image& img, uint64_t offset) {
-  uint8_t b[8] = {};
-  if (!img.file().read(offset, b).ok()) return 0;
-  uint64_t v = 0;
-  for (uint8_t x : b) v = (v << 8) | x;
-  return v;
+// "proposed: 0x... -> 0x... (8 bytes at 0x..., bits 0x...; risky)": what a repair would write.
+void proposal_line(const Finding& f, std::string_view indent, TextSink& out) {
+  if (f.proposed) {
+    const uint64_t full = f.width >= 8 ? ~0ULL : (1ULL << (8 * f.width)) - 1;
+    const std::string bits = f.mask == full ? "" : fmt::format(", bits 0x{:x}", f.mask);
+    out.print("{}proposed: 0x{:0{}x} -> 0x{:0{}x} ({} bytes at 0x{:x}{}; {})\n", indent, f.current.value_or(0),
+              2 * f.width, *f.proposed, 2 * f.width, f.width, *f.file_offset, bits, risk_name(f.risk));
+  } else if (f.resolved_by) {
+    out.print("{}resolved by the proposal at 0x{:x}\n", indent, *f.resolved_by);
+  }
+  for (const std::string& r : f.referrers) out.print("{}referrer: {}\n", indent, r);
+  if (f.referrers_left_out) out.print("{}referrers not listed: {}\n", indent, f.referrers_left_out);
 }
 
 void finding_lines(const Image& img, const CheckResult& r, const CheckTextOptions& opt, const Style& st,
@@ -55,18 +61,28 @@ void finding_lines(const Image& img, const CheckResult& r, const CheckTextOption
     else
       last_parent.clear();
     std::string where;
-    if (in_l2 && f.index && f.file_offset)
-      where = fmt::format("    l2 table[{:4}], entry: 0x{:016x} at 0x{:x}", *f.index, raw_at(img, *f.file_offset),
-                          *f.file_offset);
+    if (in_l2 && f.index && f.file_offset && f.current)
+      where = fmt::format("    l2 table[{:4}], entry: 0x{:016x} at 0x{:x}", *f.index, *f.current, *f.file_offset);
     else if (f.file_offset)
       where = fmt::format("{}{} at 0x{:x}", f.table, f.index ? fmt::format("[{}]", *f.index) : "", *f.file_offset);
     else
       where = f.table;
     const std::string guest = f.guest_offset ? fmt::format(" | vdisk offset: 0x{:x}", *f.guest_offset) : "";
     const auto colour = f.severity == FindingSeverity::kInfo ? std::string_view() : st.error();
-    out.print("{} {}[{}]{} {}{}\n", where, colour, f.code, st.reset(), printable(f.message), guest);
-    out.print("{}fix: {}\n", in_l2 ? "        " : "    ", printable(with_image_path(f.fix, img.path())));
+    const std::string_view indent = in_l2 ? "        " : "    ";
+    // Messages and fixes are printable ASCII by construction (engine/util/escape.h).
+    out.print("{} {}[{}]{} {}{}\n", where, colour, f.code, st.reset(), f.message, guest);
+    out.print("{}fix: {}\n", indent, with_image_path(f.fix, img.path()));
+    proposal_line(f, indent, out);
   }
+}
+
+// Findings that change no status but still ask the user to act (an IN_USE bitmap, a missing
+// backing file).
+size_t warnings(const CheckResult& r) {
+  size_t n = 0;
+  for (const Finding& f : r.findings) n += f.category == Category::kInfo && f.severity == FindingSeverity::kWarning;
+  return n;
 }
 
 std::string advice(const CheckResult& r) {
@@ -75,7 +91,11 @@ std::string advice(const CheckResult& r) {
   bool shared = false;
   for (const Finding& f : r.findings) shared |= f.code == "cluster-shared";
   switch (r.status) {
-    case ImageStatus::kGood: return "No errors were found on the image.";
+    case ImageStatus::kGood:
+      return warnings(r) ? fmt::format("No errors were found in the image's structures, but {} warning{} below "
+                                       "ask{} for attention.",
+                                       warnings(r), warnings(r) == 1 ? "" : "s", warnings(r) == 1 ? "s" : "")
+                         : "No errors were found on the image.";
     case ImageStatus::kLeak:
       return "Leaked clusters only: they waste space and hold nothing the tables reach. "
              "Free them with: qemu-img check -r leaks IMAGE";
@@ -106,13 +126,7 @@ std::string advice(const CheckResult& r) {
 }  // namespace
 
 std::string with_image_path(std::string text, const std::string& image_path) {
-  const bool plain = !image_path.empty() &&
-                     image_path.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                                  "0123456789/._-+,:@") == std::string::npos;
-  std::string quoted = "'";
-  for (char c : image_path) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  quoted += "'";
-  const std::string& path = plain ? image_path : quoted;
+  const std::string path = shell_quote(image_path);
   for (size_t at = text.find("IMAGE"); at != std::string::npos; at = text.find("IMAGE", at + path.size()))
     text.replace(at, 5, path);
   return text;
@@ -126,9 +140,9 @@ void render_status_banner(const CheckResult& r, const std::string& image_path, c
   std::set<std::string> seen;
   size_t shown = 0;
   for (const Finding& f : r.findings) {
-    if (f.category == Category::kInfo || f.fix.empty() || !seen.insert(f.code).second) continue;
+    if (f.severity == FindingSeverity::kInfo || f.fix.empty() || !seen.insert(f.code).second) continue;
     if (++shown > 12) break;
-    out.print("  - {}: {}\n", f.code, printable(with_image_path(f.fix, image_path)));
+    out.print("  - {}: {}\n", f.code, with_image_path(f.fix, image_path));
   }
 }
 
@@ -147,7 +161,7 @@ void render_check(const Image& img, const CheckResult& r, const CheckTextOptions
       out.print("{}Inactive Snapshot:{}\n", st.section(), st.reset());
       for (const Snapshot& sn : img.snapshots().snapshots)
         out.print("snapshot[{}]: l1_table_offset: 0x{:x}, l1_size: {} / id: {}, name: {}\n", sn.index,
-                  sn.l1_table_offset, sn.l1_size, printable(sn.id), printable(sn.name));
+                  sn.l1_table_offset, sn.l1_size, escape_text(sn.id), escape_text(sn.name));
       entry_line(out, st, "L1 Entry", s.snapshot_l1, false);
       entry_line(out, st, "L2 Entry (snapshot-only tables)", s.snapshot_l2, true);
       out.write(kRule);

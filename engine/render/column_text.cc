@@ -9,7 +9,7 @@ namespace qcow2 {
 std::string token(std::string_view raw) {
   if (raw.empty()) return "-";
   std::string out;
-  for (char c : printable(raw)) {
+  for (char c : escape_text(raw)) {
     if (c == ' ')
       out += "\\x20";
     else

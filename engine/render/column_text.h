@@ -13,7 +13,7 @@
 
 namespace qcow2 {
 
-// A name read from the image as one token: printable() with spaces escaped as \x20; "-" if empty.
+// A name read from the image as one token: escape_text() with spaces escaped as \x20; "-" if empty.
 std::string token(std::string_view raw);
 
 // "0x1f": offsets and raw values are hex everywhere in the tree.

@@ -176,7 +176,7 @@ Result<std::vector<uint64_t>> read_l1(const Image& img, uint64_t offset, uint64_
 std::string active_section_title() { return "Active Snapshot:"; }
 
 std::string snapshot_section_title(const Snapshot& s) {
-  return fmt::format("Snapshot[{}] id {} name {}:", s.index, printable(s.id), printable(s.name));
+  return fmt::format("Snapshot[{}] id {} name {}:", s.index, escape_text(s.id), escape_text(s.name));
 }
 
 Status render_l1_dump(const Image& img, std::string_view title, uint64_t l1_offset,

@@ -60,7 +60,7 @@ void feature_table(const std::vector<uint8_t>& d, TextSink& out) {
   for (size_t at = 0; at + kFeatureEntryBytes <= d.size(); at += kFeatureEntryBytes) {
     const char* name = reinterpret_cast<const char*>(&d[at + 2]);
     const std::string_view sv(name, strnlen(name, kFeatureEntryBytes - 2));
-    out.print("{:<12} {:>3} {}\n", feature_kind(d[at]), d[at + 1], printable(sv));
+    out.print("{:<12} {:>3} {}\n", feature_kind(d[at]), d[at + 1], escape_text(sv));
   }
   if (d.size() % kFeatureEntryBytes != 0)
     out.print("# {} trailing bytes do not form an entry\n", d.size() % kFeatureEntryBytes);
@@ -79,7 +79,7 @@ void render_extension_file(const HeaderExtension& x, TextSink& out) {
   switch (x.type) {
     case kExtBackingFormat:
     case kExtDataFile:
-      out.print("{}\n", printable(std::string_view(reinterpret_cast<const char*>(d.data()), d.size())));
+      out.print("{}\n", escape_text(std::string_view(reinterpret_cast<const char*>(d.data()), d.size())));
       return;
     case kExtFeatureNames:
       feature_table(d, out);

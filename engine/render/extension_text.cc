@@ -23,7 +23,7 @@ const char* feature_type_name(uint8_t type) {
 }
 
 std::string as_text(const std::vector<uint8_t>& d) {
-  return printable(std::string_view(reinterpret_cast<const char*>(d.data()), d.size()));
+  return escape_text(std::string_view(reinterpret_cast<const char*>(d.data()), d.size()));
 }
 
 // Decodes from the extension's own bytes rather than the parsed summary, so that a duplicated
@@ -59,7 +59,7 @@ void render_content(const HeaderExtension& x, TextSink& out) {
       for (size_t at = 0; at + kFeatureNameEntryBytes <= d.size(); at += kFeatureNameEntryBytes) {
         const char* name = reinterpret_cast<const char*>(&d[at + 2]);
         const std::string_view sv(name, strnlen(name, kFeatureNameEntryBytes - 2));
-        out.print("        {} bit {}: {}\n", feature_type_name(d[at]), d[at + 1], printable(sv));
+        out.print("        {} bit {}: {}\n", feature_type_name(d[at]), d[at + 1], escape_text(sv));
       }
       if (d.size() % kFeatureNameEntryBytes != 0)
         out.print("        ({} trailing bytes do not form an entry)\n",

@@ -23,7 +23,7 @@ std::string FindingIndex::text(uint64_t lo, uint64_t hi) const {
     out += f.message;
   }
   // Messages can quote names read from the image: keep the line ASCII and single.
-  return printable(out);
+  return escape_text(out);
 }
 
 }  // namespace qcow2

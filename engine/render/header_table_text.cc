@@ -119,7 +119,7 @@ void render_features_table(const Image& img, TextSink& out) {
       for (const FeatureName& f : ext.feature_names) named |= f.type == w.type && f.bit == bit;
       if (!set && !named && !(w.known & (1ULL << bit))) continue;
       out.print("{:<12} {:>3} {:<3} {}\n", w.kind, bit, yes_no(set),
-                printable(feature_name(ext, w.type, bit)));
+                escape_text(feature_name(ext, w.type, bit)));
     }
   }
 }

@@ -23,7 +23,7 @@ void feature_word(TextSink& out, const Extensions& ext, const char* label, uint8
   for (uint8_t bit = 0; bit < 64; ++bit) {
     if (!(word & (1ULL << bit))) continue;
     if (known & (1ULL << bit)) {
-      out.print("    bit {:2}: {}\n", bit, printable(feature_name(ext, type, bit)));
+      out.print("    bit {:2}: {}\n", bit, escape_text(feature_name(ext, type, bit)));
       continue;
     }
     // Not a bit we understand; the image's own feature table may still name it.
@@ -31,7 +31,7 @@ void feature_word(TextSink& out, const Extensions& ext, const char* label, uint8
                                     [&](const FeatureName& f) { return f.type == type && f.bit == bit; });
     if (named != ext.feature_names.end() && !named->name.empty())
       out.print("    bit {:2}: {}{} (named by the image, unknown to qcow2-dump){}\n", bit, st.error(),
-                printable(named->name), st.reset());
+                escape_text(named->name), st.reset());
     else
       out.print("    bit {:2}: {}unknown{}\n", bit, st.error(), st.reset());
   }
@@ -44,7 +44,7 @@ void raw_fields(const Image& img, TextSink& out) {
   field_line(out, "backing_file_offset", hex(h.backing_file_offset));
   field_line(out, "backing_file_size", fmt::to_string(h.backing_file_size));
   if (img.extensions().backing_file)
-    field_line(out, "backing_file", printable(*img.extensions().backing_file));
+    field_line(out, "backing_file", escape_text(*img.extensions().backing_file));
   field_line(out, "virtual_size", size_bmg(h.size));
   field_line(out, "disk_size", size_bmg(allocated_bytes(img.file())));
   field_line(out, "seek_end", fmt::format("{} [0x{:x}]", size_bmg(img.file_size()), img.file_size()));
@@ -109,7 +109,7 @@ void feature_fields(const Image& img, const Style& st, TextSink& out) {
 void linked_file(TextSink& out, const char* title, const std::string& name, const LinkedFile* f,
                  bool walkable, const Style& st) {
   out.print("{}{}:{}\n", st.title(), title, st.reset());
-  out.print("    name:   {}\n", printable(name));
+  out.print("    name:   {}\n", escape_text(name));
   if (!walkable)
     out.print("    path:   not looked up (the header is too damaged to trust)\n");
   else if (!f || f->is_url)
@@ -117,7 +117,7 @@ void linked_file(TextSink& out, const char* title, const std::string& name, cons
   else if (!f->exists())
     out.print("    path:   {}not found{}\n", st.error(), st.reset());
   else
-    out.print("    path:   {} ({})\n", printable(f->path), f->how);
+    out.print("    path:   {} ({})\n", escape_text(f->path), f->how);
 }
 
 void linked_files(const Image& img, const Style& st, TextSink& out) {
@@ -125,7 +125,7 @@ void linked_files(const Image& img, const Style& st, TextSink& out) {
   const Header& h = img.header();
   if (ext.backing_file) {
     linked_file(out, "Backing file", *ext.backing_file, img.backing_file(), img.walkable(), st);
-    out.print("    format: {}\n", ext.backing_format ? printable(*ext.backing_format)
+    out.print("    format: {}\n", ext.backing_format ? escape_text(*ext.backing_format)
                                                      : std::string("(no backing format extension)"));
   }
   if (ext.data_file) {
@@ -162,7 +162,7 @@ uint64_t allocated_bytes(const ImageFile& f) {
 void render_header(const Image& img, const Style& st, TextSink& out) {
   if (img.header().incompatible_features & kIncompatCorrupt)
     out.print("{}qcow2 header is set corrupt flag!{}\n", st.banner(), st.reset());
-  out.print("File: {}\n", printable(img.path()));
+  out.print("File: {}\n", escape_text(img.path()));
   out.print("{}\n", std::string(64, '-'));
   raw_fields(img, out);
   geometry_fields(img, out);

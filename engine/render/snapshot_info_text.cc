@@ -39,10 +39,10 @@ void render_snapshot_info(const Image& img, const Snapshot& s, std::string_view 
                           std::string_view name_note, TextSink& out) {
   row(out, "# field", "value");
   row(out, "index", fmt::to_string(s.index));
-  row(out, "directory", printable(dir_name));
+  row(out, "directory", escape_text(dir_name));
   if (!name_note.empty()) row(out, "directory_note", name_note);
-  row(out, "id", printable(s.id));
-  row(out, "name", printable(s.name));
+  row(out, "id", escape_text(s.id));
+  row(out, "name", escape_text(s.name));
   row(out, "entry_offset", hex_value(s.entry_offset));
   row(out, "entry_bytes", fmt::to_string(s.entry_bytes));
   row(out, "l1_table_offset", hex_value(s.l1_table_offset));

@@ -27,7 +27,7 @@ std::string optional_u64(const std::optional<uint64_t>& v) {
 }
 
 void one_snapshot(const Snapshot& s, const Image& img, const Style& st, TextSink& out) {
-  out.print("snapshot[{:4}]: id {}, name {}\n", s.index, printable(s.id), printable(s.name));
+  out.print("snapshot[{:4}]: id {}, name {}\n", s.index, escape_text(s.id), escape_text(s.name));
   const std::string bad = l1_pointer_problem(s, img);
   out.print("    l1_table_offset: 0x{:x}, l1_size: {}", s.l1_table_offset, s.l1_size);
   if (!bad.empty()) out.print(" {}[{}]{}", st.error(), bad, st.reset());
@@ -85,7 +85,7 @@ void render_snapshots(const Image& img, const Style& st, TextSink& out) {
   std::string last_good = "none";
   if (!t.snapshots.empty()) {
     const Snapshot& g = t.snapshots.back();
-    last_good = fmt::format("snapshot[{}] id {} name {}", g.index, printable(g.id), printable(g.name));
+    last_good = fmt::format("snapshot[{}] id {} name {}", g.index, escape_text(g.id), escape_text(g.name));
   }
   out.print("{}snapshot table damaged: first bad entry snapshot[{}]: {}; last good entry: {}{}\n",
             st.error(), *t.bad_index, t.error, last_good, st.reset());
@@ -109,7 +109,7 @@ void render_bitmaps(const Image& img, const Style& st, TextSink& out) {
                                                      : fmt::format("2^{}", b.granularity_bits);
     out.print("bitmap[{}]: name {}, granularity: {}, flags: {}, type: {}, table offset: 0x{:x}, "
               "table size: {}\n",
-              i, printable(b.name), gran, bitmap_flags(b.flags), b.type, b.table_offset, b.table_size);
+              i, escape_text(b.name), gran, bitmap_flags(b.flags), b.type, b.table_offset, b.table_size);
   }
   for (const std::string& p : d.problems) out.print("{}bitmap problem: {}{}\n", st.error(), p, st.reset());
   if (!d.ok()) out.print("{}bitmap directory error: {}{}\n", st.error(), d.error, st.reset());

@@ -9,19 +9,6 @@ std::string size_bmg(uint64_t bytes) {
                      static_cast<double>(bytes) / (1ULL << 30));
 }
 
-std::string printable(std::string_view raw) {
-  std::string out;
-  out.reserve(raw.size());
-  for (unsigned char c : raw) {
-    if (c == '\\')
-      out += "\\\\";
-    else if (c >= 0x20 && c < 0x7f)
-      out += static_cast<char>(c);
-    else
-      out += fmt::format("\\x{:02x}", c);
-  }
-  return out;
-}
 
 const char* severity_name(Severity s) {
   switch (s) {

@@ -8,15 +8,13 @@
 
 #include "engine/format/header.h"
 #include "engine/render/text_sink.h"
+#include "engine/util/escape.h"
 
 namespace qcow2 {
 
 // "1073741824 / 1024.00M / 1.00G", the old tool's size notation.
 std::string size_bmg(uint64_t bytes);
 
-// Names read from an image are arbitrary bytes: keep printable ASCII, escape the rest as \xNN
-// (and the backslash itself) so one name is always one line and never drives the terminal.
-std::string printable(std::string_view raw);
 
 // "info", "warning", "error", "fatal".
 const char* severity_name(Severity s);

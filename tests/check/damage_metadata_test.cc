@@ -23,7 +23,11 @@ TEST(SnapshotTable, OverlongNameInTheSecondEntryIsSnapshotTableIndex1) {
   ASSERT_EQ(f.size(), 1u) << c.describe();
   EXPECT_EQ(f[0].category, Category::kSnapshot);
   EXPECT_EQ(f[0].index, opt(1)) << "entry 0 is intact";
-  EXPECT_EQ(f[0].file_offset, opt(l.snapshots()));
+  // The bytes concerned are the damaged entry's: the table offset plus the good entry before it.
+  EXPECT_EQ(f[0].table_offset, opt(l.snapshots()));
+  ASSERT_TRUE(f[0].file_offset.has_value());
+  EXPECT_GT(*f[0].file_offset, l.snapshots());
+  EXPECT_EQ(*f[0].file_offset, c.img->snapshots().snapshots[0].entry_offset + c.img->snapshots().snapshots[0].entry_bytes);
   EXPECT_NE(f[0].fix.find("to 1"), std::string::npos) << "the fix keeps the good entry: " << f[0].fix;
 }
 
@@ -173,7 +177,7 @@ TEST(Header, ClusterBitsTooLargeStopsTheWalkWithAHeaderFinding) {
   EXPECT_NE(f[0].message.find("40"), std::string::npos) << f[0].message;
 }
 
-TEST(Bitmap, InUseFlagIsInformationOnly) {
+TEST(Bitmap, InUseFlagIsAWarningThatKeepsTheStatus) {
   QCOW2_SKIP_WITHOUT_QEMU();
   TempDir dir;
   const damage::Damaged d = damage::bitmap_in_use(dir);
@@ -186,7 +190,12 @@ TEST(Bitmap, InUseFlagIsInformationOnly) {
   const auto f = c.with_code("bitmap-in-use");
   ASSERT_EQ(f.size(), 1u) << c.describe();
   EXPECT_EQ(f[0].category, Category::kInfo);
-  EXPECT_EQ(f[0].file_offset, opt(d.at)) << "the directory entry";
+  EXPECT_EQ(f[0].severity, FindingSeverity::kWarning) << "it asks for action";
+  // The bytes concerned: the flags field of the directory entry, bit 0.
+  EXPECT_EQ(f[0].file_offset, opt(d.at + 12));
+  EXPECT_EQ(f[0].width, 4u);
+  EXPECT_EQ(f[0].mask, kBitmapInUse);
+  EXPECT_NE(f[0].fix.find("qemu-img bitmap --remove"), std::string::npos) << f[0].fix;
   expect_qemu_counts_agree(d.path, c);
 }
 
@@ -211,7 +220,8 @@ TEST(Bitmap, TableEntryWithReservedBitsIsBitmapTableEntry) {
   EXPECT_EQ(leak[0].cluster, opt(d.cluster));
 }
 
-TEST(LinkedFiles, MissingBackingFileIsCorruptUnlessSkipped) {
+// A missing linked file damages nothing in the image: a warning that keeps the status.
+TEST(LinkedFiles, MissingBackingFileIsAWarningUnlessSkipped) {
   QCOW2_SKIP_WITHOUT_QEMU();
   TempDir dir;
   const damage::Damaged d = damage::backing_missing(dir);
@@ -219,9 +229,12 @@ TEST(LinkedFiles, MissingBackingFileIsCorruptUnlessSkipped) {
   const Checked c = check_file(d.path);
   ASSERT_TRUE(c.ok);
 
-  QCOW2_EXPECT_STATUS(c, ImageStatus::kCorrupt, 6);
-  EXPECT_EQ(c.problem_codes(), Codes{"backing-file-missing"}) << c.describe();
-  EXPECT_NE(c.with_code("backing-file-missing")[0].message.find("base.qcow2"), std::string::npos);
+  QCOW2_EXPECT_STATUS(c, ImageStatus::kGood, 0);
+  EXPECT_EQ(c.problem_codes(), Codes{}) << c.describe();
+  const auto f = c.with_code("backing-file-missing");
+  ASSERT_EQ(f.size(), 1u) << c.describe();
+  EXPECT_EQ(f[0].severity, FindingSeverity::kWarning);
+  EXPECT_NE(f[0].message.find("base.qcow2"), std::string::npos);
 
   CheckOptions opts;
   opts.skip_backing = true;
@@ -229,9 +242,10 @@ TEST(LinkedFiles, MissingBackingFileIsCorruptUnlessSkipped) {
   ASSERT_TRUE(alone.ok);
   QCOW2_EXPECT_STATUS(alone, ImageStatus::kGood, 0);
   EXPECT_EQ(alone.problem_codes(), Codes{}) << alone.describe();
+  EXPECT_FALSE(alone.has("backing-file-missing")) << alone.describe();
 }
 
-TEST(LinkedFiles, MissingExternalDataFileIsDataFileMissing) {
+TEST(LinkedFiles, MissingExternalDataFileIsADataFileMissingWarning) {
   QCOW2_SKIP_WITHOUT_QEMU();
   TempDir dir;
   const damage::Damaged d = damage::data_file_missing(dir);
@@ -239,9 +253,12 @@ TEST(LinkedFiles, MissingExternalDataFileIsDataFileMissing) {
   const Checked c = check_file(d.path);
   ASSERT_TRUE(c.ok);
 
-  QCOW2_EXPECT_STATUS(c, ImageStatus::kCorrupt, 6);
-  EXPECT_EQ(c.problem_codes(), Codes{"data-file-missing"}) << c.describe();
-  EXPECT_NE(c.with_code("data-file-missing")[0].message.find("a.data"), std::string::npos);
+  QCOW2_EXPECT_STATUS(c, ImageStatus::kGood, 0);
+  EXPECT_EQ(c.problem_codes(), Codes{}) << c.describe();
+  const auto f = c.with_code("data-file-missing");
+  ASSERT_EQ(f.size(), 1u) << c.describe();
+  EXPECT_EQ(f[0].severity, FindingSeverity::kWarning);
+  EXPECT_NE(f[0].message.find("a.data"), std::string::npos);
 }
 
 }  // namespace

@@ -89,10 +89,16 @@ TEST(RefcountLeak, RefcountPastTheEndOfTheFileIsALeakThatQemuDoesNotSee) {
   const auto f = c.with_code("refcount-past-eof");
   ASSERT_EQ(f.size(), 1u);
   EXPECT_EQ(f[0].category, Category::kLeak);
-  // One finding per refcount block (there may be thousands of such clusters): it names the
-  // block and the refcount table index.
-  EXPECT_EQ(f[0].file_offset, opt(l.refblock(0)));
-  EXPECT_EQ(f[0].index, opt(0));
+  // One finding per refcount, with the exact bytes, so that each can be fixed: the 16-bit
+  // entry of that cluster in block 0, proposed to be 0 (the cluster does not exist).
+  EXPECT_EQ(f[0].file_offset, opt(d.at));
+  EXPECT_EQ(f[0].width, 2u);
+  EXPECT_EQ(f[0].index, opt(d.cluster));
+  EXPECT_EQ(f[0].cluster, opt(d.cluster));
+  EXPECT_EQ(f[0].current, opt(1));
+  EXPECT_EQ(f[0].proposed, opt(0));
+  EXPECT_EQ(f[0].risk, Risk::kSafe);
+  EXPECT_EQ(f[0].table_offset, opt(l.refblock(0)));
   EXPECT_EQ(c.res.stats.leaks, 1u);
 
   // qemu-img compares refcounts only up to the end of the file: it calls this image clean.

@@ -116,8 +116,13 @@ TEST(L2Entry, UnalignedDataOffsetIsL2Unaligned) {
   const auto leak = c.with_code("refcount-leak");
   ASSERT_EQ(leak.size(), 1u);
   EXPECT_EQ(leak[0].cluster, opt(d.cluster));
-  // Entry 2 is unallocated: there is no sequential run to interpolate from.
-  EXPECT_FALSE(c.with_code("l2-unaligned")[0].suggested_value.has_value());
+  // Entry 2 is unallocated: there is no sequential run to interpolate from, but the cluster the
+  // offset points into is leaked and nothing else references it: the entry is restored from it.
+  const Finding& f = c.with_code("l2-unaligned")[0];
+  ASSERT_TRUE(f.proposed.has_value()) << c.describe();
+  EXPECT_EQ(*f.proposed, d.before[0]);
+  EXPECT_EQ(f.risk, Risk::kRisky);
+  EXPECT_FALSE(leak[0].proposed.has_value()) << "the inferred home of lost data is never proposed to be freed";
 }
 
 TEST(L2Entry, DataOffsetPastTheEndOfTheFileIsL2PastEof) {
@@ -153,15 +158,21 @@ TEST(Interpolation, GarbledEntriesInASequentialRunGetTheirOriginalValuesSuggeste
     EXPECT_EQ(x.file_offset, opt(l2 + 8 * i));
     EXPECT_EQ(x.index, opt(i));
     EXPECT_EQ(x.guest_offset, opt(i * damage::kCluster));
-    ASSERT_TRUE(x.suggested_value.has_value()) << "entry " << i << ": " << x.fix;
-    EXPECT_EQ(*x.suggested_value, d.before[i])
-        << fmt::format("entry {}: suggested 0x{:016x}, was 0x{:016x}", i, *x.suggested_value, d.before[i]);
+    ASSERT_TRUE(x.proposed.has_value()) << "entry " << i << ": " << x.fix;
+    EXPECT_EQ(*x.proposed, d.before[i])
+        << fmt::format("entry {}: proposed 0x{:016x}, was 0x{:016x}", i, *x.proposed, d.before[i]);
+    EXPECT_EQ(x.risk, Risk::kRisky);
     EXPECT_NE(x.fix.find(fmt::format("0x{:016x}", d.before[i])), std::string::npos) << x.fix;
   }
-  // The three clusters the garbage replaced have lost their references.
+  // The three clusters the garbage replaced have lost their references; they are the inferred
+  // homes of the lost data, so none of them is proposed to be freed.
   EXPECT_EQ(c.problem_codes(), (Codes{"l2-unaligned", "l2-unaligned", "l2-unaligned", "refcount-leak",
                                       "refcount-leak", "refcount-leak"}))
       << c.describe();
+  for (const Finding& leak : c.with_code("refcount-leak")) {
+    EXPECT_FALSE(leak.proposed.has_value()) << leak.message;
+    EXPECT_TRUE(leak.resolved_by.has_value()) << leak.message;
+  }
 }
 
 // Compressed clusters, for both compression types.
@@ -232,7 +243,13 @@ TEST(ExtendedL2, SubclusterBothAllocatedAndZeroIsReported) {
   ASSERT_TRUE(c.ok);
 
   QCOW2_EXPECT_STATUS(c, ImageStatus::kCorrupt, 6);
-  expect_entry_finding(c, "l2-subcluster-alloc-and-zero", d.at, 0, 0);
+  // The bytes concerned are the bitmap word (bytes 8..15 of the entry), its zero bit 32.
+  expect_entry_finding(c, "l2-subcluster-alloc-and-zero", d.at + 8, 0, 0);
+  const Finding& f = c.with_code("l2-subcluster-alloc-and-zero")[0];
+  EXPECT_EQ(f.mask, 1ULL << 32);
+  EXPECT_EQ(f.width, 8u);
+  ASSERT_TRUE(f.proposed.has_value());
+  EXPECT_EQ(*f.proposed, *f.current & ~(1ULL << 32)) << "the data is kept: the zero bit goes";
   EXPECT_EQ(c.problem_codes(), Codes{"l2-subcluster-alloc-and-zero"}) << c.describe();
   EXPECT_NE(c.with_code("l2-subcluster-alloc-and-zero")[0].message.find("0x00000001"), std::string::npos)
       << "the message names the subclusters";

@@ -185,8 +185,9 @@ TEST_P(cliCheckStatus, BannerExitCodeErrorLinesAndJsonAgree) {
   ASSERT_TRUE(j.contains("findings") && j["findings"].is_array());
   const auto mine = findings_with(j, c.code);
   ASSERT_EQ(mine.size(), 1u) << js.out;
-  EXPECT_EQ(mine[0].value("file-offset", uint64_t{0}), d.at) << mine[0].dump();
-  for (const char* key : {"code", "category", "severity", "table", "message", "fix"})
+  // Offsets are "0x…" strings: no JSON reader may round a 64-bit value.
+  EXPECT_EQ(mine[0].value("file-offset", ""), fmt::format("0x{:x}", d.at)) << mine[0].dump();
+  for (const char* key : {"code", "category", "severity", "risk", "table", "message", "fix"})
     EXPECT_TRUE(mine[0].contains(key)) << key << ": " << mine[0].dump();
 
   CommandResult errors = check(d, {"-m", "error"});
@@ -295,9 +296,14 @@ TEST(cliCheckErrorMode, InterpolatedValuesAndTheirFileOffsets) {
     const size_t bad = find_line(lines, fmt::format("    l2 table[{:4}], ", i), fmt::format(" at 0x{:x} ", at));
     ASSERT_LT(bad, lines.size()) << "entry " << i << "\n" << r.out;
     ASSERT_LT(bad + 1, lines.size());
+    ASSERT_LT(bad + 2, lines.size());
     EXPECT_EQ(lines[bad + 1].rfind("        fix: ", 0), 0u) << lines[bad + 1];
     EXPECT_NE(lines[bad + 1].find(value), std::string::npos) << "entry " << i << ": " << lines[bad + 1];
-    EXPECT_NE(lines[bad + 1].find(fmt::format("0x{:x}", at)), std::string::npos) << lines[bad + 1];
+    // The proposal line: old and new value, the exact bytes, the risk.
+    EXPECT_EQ(lines[bad + 2].rfind("        proposed: ", 0), 0u) << lines[bad + 2];
+    EXPECT_NE(lines[bad + 2].find("-> " + value), std::string::npos) << lines[bad + 2];
+    EXPECT_NE(lines[bad + 2].find(fmt::format("8 bytes at 0x{:x}", at)), std::string::npos) << lines[bad + 2];
+    EXPECT_NE(lines[bad + 2].find("risky"), std::string::npos) << lines[bad + 2];
   }
 
   const nlohmann::json j = parse_json(check(d, {"--output=json"}));
@@ -305,10 +311,12 @@ TEST(cliCheckErrorMode, InterpolatedValuesAndTheirFileOffsets) {
   ASSERT_EQ(f.size(), 3u) << j.dump(2);
   for (uint64_t i = 3; i <= 5; ++i) {
     const auto& x = f[i - 3];
-    EXPECT_EQ(x.value("file-offset", uint64_t{0}), d.at + 8 * (i - 3)) << x.dump();
+    EXPECT_EQ(x.value("file-offset", ""), fmt::format("0x{:x}", d.at + 8 * (i - 3))) << x.dump();
+    EXPECT_EQ(x.value("width", 0), 8) << x.dump();
     EXPECT_EQ(x.value("index", uint64_t{0}), i) << x.dump();
-    EXPECT_EQ(x.value("guest-offset", uint64_t{0}), i * damage::kCluster) << x.dump();
-    EXPECT_EQ(x.value("suggested-value", uint64_t{0}), d.before[i]) << x.dump();
+    EXPECT_EQ(x.value("guest-offset", ""), fmt::format("0x{:x}", i * damage::kCluster)) << x.dump();
+    EXPECT_EQ(x.value("proposed", ""), fmt::format("0x{:x}", d.before[i])) << x.dump();
+    EXPECT_EQ(x.value("risk", ""), "risky") << x.dump();
   }
 }
 

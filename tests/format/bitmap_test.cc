@@ -239,7 +239,7 @@ TEST(BitmapDirectory, MessagesStayOnOneLine) {
   const BitmapDirectory d = parse_bitmap_directory(encode(s), kDirOffset, 1);
   ASSERT_TRUE(d.ok()) << d.error;
   EXPECT_EQ(d.bitmaps.at(0).name, "bad\nname'");
-  EXPECT_TRUE(LinesContain(d.problems, {"'bad\\x0aname\\x27'"}));
+  EXPECT_TRUE(LinesContain(d.problems, {"'bad\\x0aname''"}));
 }
 
 TEST(BitmapDirectory, EmptyDirectory) {

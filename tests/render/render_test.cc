@@ -67,8 +67,8 @@ TEST(renderTextUtil, Sizes) {
 }
 
 TEST(renderTextUtil, PrintableEscapesControlAndHighBytes) {
-  EXPECT_EQ(printable("snap 1"), "snap 1");
-  EXPECT_EQ(printable(std::string("a\nb\x01\xff\\", 6)), "a\\x0ab\\x01\\xff\\\\");
+  EXPECT_EQ(escape_text("snap 1"), "snap 1");
+  EXPECT_EQ(escape_text(std::string("a\nb\x01\xff\\", 6)), "a\\x0ab\\x01\\xff\\\\");
 }
 
 TEST(renderTextUtil, HexRowsStopAtTheLimit) {

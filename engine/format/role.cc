@@ -1,4 +1,4 @@
-#include "engine/check/reference.h"
+#include "engine/format/role.h"
 
 namespace qcow2 {
 
