@@ -59,6 +59,21 @@ std::vector<uint64_t> leaked_run_neighbours(const std::vector<Finding>& findings
   return out;
 }
 
+// Clusters whose refcount, once set to their references, moves to or from 1 while active
+// entries carry the other COPIED flag: the proposal for them must name those entries too.
+std::vector<uint64_t> copied_changes(const std::vector<Finding>& findings, const RefCounter& counter, size_t max) {
+  std::vector<uint64_t> out;
+  for (const Finding& f : findings) {
+    if (out.size() >= max) break;
+    if ((f.code != "refcount-leak" && f.code != "refcount-error" && f.code != "refcount-zero") || !f.cluster ||
+        *f.cluster >= counter.clusters())
+      continue;
+    const uint64_t c = *f.cluster;
+    if (counter.get(c) == 1 ? counter.active_not_copied(c) : counter.active_copied(c)) out.push_back(c);
+  }
+  return out;
+}
+
 std::vector<MetaRange> merge_ranges(std::vector<MetaRange> v) {
   std::sort(v.begin(), v.end(), [](const MetaRange& a, const MetaRange& b) { return a.first < b.first; });
   std::vector<MetaRange> out;
@@ -135,6 +150,7 @@ Result<CheckResult> check_image(const Image& img, const CheckOptions& opts) {
   std::unordered_set<uint64_t> wanted;
   for (const auto& [c, rc] : cmp.suspects) wanted.insert(c);
   for (const uint64_t c : leaked_run_neighbours(res.findings, sink.counter(), opts.max_suspects)) wanted.insert(c);
+  for (const uint64_t c : copied_changes(res.findings, sink.counter(), opts.max_suspects)) wanted.insert(c);
   ReferrerMap referrers;
   if (!wanted.empty()) {
     QCOW2_ASSIGN_OR_RETURN(referrers, collect_referrers(img, layout, wanted, opts.cancel));

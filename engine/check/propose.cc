@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
@@ -12,6 +13,7 @@
 #include "engine/format/header.h"
 #include "engine/format/l1_entry.h"
 #include "engine/format/l2_entry.h"
+#include "engine/util/bytes.h"
 
 namespace qcow2 {
 namespace {
@@ -34,6 +36,7 @@ class Proposer {
     mark_suspects();
     simple_proposals();
     index_leaks();
+    infer_lost_l2_tables();
     infer_lost_entries();
     refcounts();
     copied_flags();
@@ -124,6 +127,58 @@ class Proposer {
     return out;
   }
 
+  // An L1 entry that no longer names its L2 table (unaligned, past the end, into another
+  // structure): when exactly one leaked cluster reads as an L2 table whose every data cluster is
+  // leaked too, with nothing else referencing any of them, that cluster is the lost table.
+  void infer_lost_l2_tables() {
+    static const std::set<std::string> kLostTable = {"l1-unaligned", "l1-past-eof", "l1-cross-link"};
+    std::vector<size_t> damaged;
+    for (size_t i = 0; i < findings_.size(); ++i)
+      if (kLostTable.count(findings_[i].code) && !findings_[i].suspect && findings_[i].current) damaged.push_back(i);
+    if (damaged.size() != 1 || leaked_.size() > kMaxLeaksToRead) return;
+    std::vector<uint8_t> table;
+    std::optional<uint64_t> found;
+    std::vector<uint64_t> found_data;
+    for (const auto& [c, i] : leaked_) {
+      if (refcount_of(findings_[i]) != 1 || !img_.read_cluster(c << g_.cluster_bits, table).ok()) continue;
+      std::vector<uint64_t> data;
+      if (!plausible_l2_table(table, data)) continue;
+      if (found) return;  // two candidates: nothing is proven
+      found = c;
+      found_data = std::move(data);
+    }
+    if (!found) return;
+    Finding& f = findings_[damaged.front()];
+    const uint64_t table_offset = *found << g_.cluster_bits;
+    f.mask = ~0ULL;
+    f.propose(kEntryCopied | table_offset, Risk::kRisky);
+    f.fix = fmt::format("cluster 0x{:x} is leaked, reads as an L2 table, and every data cluster it maps is leaked "
+                        "too: most likely the lost table; point the entry at it again",
+                        table_offset);
+    homes_[*found] = *f.file_offset;
+    for (uint64_t d : found_data) homes_[d] = *f.file_offset;
+  }
+  static constexpr size_t kMaxLeaksToRead = 65536;
+
+  // Every entry is empty or names one cluster inside the file with no reserved bits; at least
+  // one names data; every cluster named is leaked with refcount 1 and named once.
+  bool plausible_l2_table(const std::vector<uint8_t>& table, std::vector<uint64_t>& data) const {
+    std::unordered_set<uint64_t> seen;
+    for (uint64_t i = 0; i < g_.l2_entries; ++i) {
+      const L2Entry e = l2_entry_at(table, i, g_);
+      if (e.raw == 0) continue;
+      if (e.kind == L2Kind::kZeroPlain && e.raw == kL2ZeroFlag) continue;
+      if (e.kind != L2Kind::kNormal || e.reserved || e.unaligned ||
+          !inside_file(e.host_offset, g_.cluster_size, img_.file_size()))
+        return false;
+      const uint64_t c = e.host_offset >> g_.cluster_bits;
+      auto it = leaked_.find(c);
+      if (it == leaked_.end() || refcount_of(findings_[it->second]) != 1 || !seen.insert(c).second) return false;
+      data.push_back(c);
+    }
+    return !data.empty();
+  }
+
   void infer_lost_entries() {
     if (g_.extended_l2 || g_.external_data || leaked_.empty()) return;
     std::unordered_map<uint64_t, size_t> damaged;  // entry offset -> finding
@@ -193,7 +248,7 @@ class Proposer {
                               "referenced by nothing: this entry most likely held 0x{:016x}",
                               host, value);
         } else {
-          lost_.push_back(lost_entry(offset, k, host, value, first - 1, last + 1));
+          added_.push_back(lost_entry(offset, k, host, value, first - 1, last + 1));
         }
       }
     }
@@ -214,8 +269,23 @@ class Proposer {
     return f;
   }
 
+  // Some references may be missing from the count: a pointer that was not followed (an L1
+  // entry, a snapshot, a damaged L2 entry) may name clusters that now look over-counted.
+  // Lowering a refcount is then not safe: it may free what that pointer still needs.
+  bool references_may_be_missing() const {
+    static const std::set<std::string> kUnfollowed = {
+        "l1-unaligned",      "l1-past-eof",           "l1-cross-link", "l2-unaligned",
+        "l2-past-eof",       "l2-compressed-past-eof", "snapshot-table", "snapshot-l1",
+        "snapshot-l1-cross-link", "l2-suspect-table",  "overlap",       "header-nb_snapshots",
+        "header-snapshots_offset"};
+    for (const Finding& f : findings_)
+      if (kUnfollowed.count(f.code) && !f.proposed) return true;
+    return false;
+  }
+
   void refcounts() {
     std::vector<uint8_t> content;
+    const bool missing = references_may_be_missing();
     for (Finding& f : findings_) {
       if (!is_refcount_code(f.code) || !f.cluster || f.suspect) continue;
       const uint64_t c = *f.cluster;
@@ -235,18 +305,27 @@ class Proposer {
         continue;
       }
       if (!f.proposed) continue;
-      if (f.code == "refcount-leak" && refs(c) == 0)
-        f.risk = holds_nothing(c, content) ? Risk::kSafe : Risk::kDestructive;
-      else
+      if (f.code != "refcount-leak") {
+        f.risk = Risk::kSafe;  // raised to the references: nothing can be freed by it
+      } else if (missing) {
+        f.risk = Risk::kDestructive;
+        f.fix = "lower the refcount only once the pointers that were not followed (see above) are repaired: "
+                "they may still need this cluster";
+      } else if (refs(c) > 0) {
         f.risk = Risk::kSafe;
-      if (f.risk == Risk::kDestructive)
-        f.fix = "set the refcount to 0 only if the cluster's data is not wanted: it may hold what a damaged entry "
-                "lost";
+      } else {
+        f.risk = holds_nothing(c, content) ? Risk::kSafe : Risk::kDestructive;
+        if (f.risk == Risk::kDestructive)
+          f.fix = "set the refcount to 0 only if the cluster's data is not wanted: it may hold what a damaged "
+                  "entry lost";
+      }
     }
   }
 
-  // A cluster that reads as all zeros cannot hold anything a damaged entry lost.
+  // A cluster that reads as all zeros holds nothing a damaged entry lost; with a backing file
+  // even zeros matter (they hide the backing file's data), so nothing is free of data there.
   bool holds_nothing(uint64_t c, std::vector<uint8_t>& buf) const {
+    if (img_.header().backing_file_offset != 0) return false;
     const uint64_t off = c << g_.cluster_bits;
     if (off >= img_.file_size()) return true;
     buf.resize(std::min<uint64_t>(g_.cluster_size, img_.file_size() - off));
@@ -254,32 +333,84 @@ class Proposer {
     return std::all_of(buf.begin(), buf.end(), [](uint8_t b) { return b == 0; });
   }
 
+  // The refcount each cluster will have once the proposals are applied, where it differs from
+  // the one on disk: the proposed one, or for a range without a refcount block the references
+  // (what a rebuild of that block gives).
+  std::optional<uint64_t> final_refcount(uint64_t c) const {
+    if (auto it = final_rc_.find(c); it != final_rc_.end()) return it->second;
+    for (const auto& [first, count] : missed_ranges_)
+      if (first <= c && c < first + count) return refs(c);
+    return std::nullopt;
+  }
+
   // COPIED must be set exactly when the refcount the proposals leave is 1.
   void copied_flags() {
-    std::unordered_map<uint64_t, uint64_t> final_rc;
-    for (const Finding& f : findings_)
+    for (const Finding& f : findings_) {
       if (is_refcount_code(f.code) && f.cluster && f.proposed) {
-        final_rc[*f.cluster] = field_value(f, *f.proposed);
+        final_rc_[*f.cluster] = field_value(f, *f.proposed);
         refcount_offset_[*f.cluster] = *f.file_offset;
       }
+      if (f.code == "refcount-table-miss" && f.index)
+        missed_ranges_.emplace_back(*f.index << g_.refblock_bits, g_.refblock_entries);
+    }
+    std::unordered_set<uint64_t> judged;  // entry offsets with a COPIED finding already
     for (Finding& f : findings_) {
       if ((f.code != "copied-l1" && f.code != "copied-l2") || !f.cluster) continue;
+      judged.insert(*f.file_offset);
       if (cross_linked_.count(*f.cluster) || f.suspect) {
         f.withdraw_proposal();
         continue;
       }
-      auto it = final_rc.find(*f.cluster);
-      if (it == final_rc.end()) continue;
-      const bool want = it->second == 1;
+      const std::optional<uint64_t> rc = final_refcount(*f.cluster);
+      if (!rc) continue;
+      const bool want = *rc == 1;
       const bool has = (f.current.value_or(0) & kEntryCopied) != 0;
       if (want == has) {
         f.withdraw_proposal();
-        f.message += fmt::format("; right once the refcount of cluster {} is set to {} (see that finding)",
-                                 *f.cluster, it->second);
-        f.fix = "nothing to change here: apply the refcount finding's proposed value";
-        f.resolved_by = refcount_offset_.at(*f.cluster);
+        f.message += fmt::format("; right once the refcount of cluster {} is {} (see the refcount findings)",
+                                 *f.cluster, *rc);
+        f.fix = "nothing to change here: apply the refcount proposal";
+        if (auto o = refcount_offset_.find(*f.cluster); o != refcount_offset_.end()) f.resolved_by = o->second;
+        else if (f.file_offset) f.resolved_by = *f.file_offset;
       } else {
         f.propose(want ? kEntryCopied : 0, Risk::kSafe);
+      }
+    }
+    follow_refcount_changes(judged);
+  }
+
+  // A refcount proposal that moves a cluster to or from 1 changes what COPIED its active
+  // referrers must carry: propose that too, or the proposals would disagree.
+  void follow_refcount_changes(const std::unordered_set<uint64_t>& judged) {
+    std::vector<uint8_t> raw(8);
+    for (Finding& rf : findings_) {
+      if (!is_refcount_code(rf.code) || !rf.cluster || !rf.proposed) continue;
+      const uint64_t c = *rf.cluster;
+      const bool want = field_value(rf, *rf.proposed) == 1;
+      if (c >= counts_.clusters() || !(want ? counts_.active_not_copied(c) : counts_.active_copied(c))) continue;
+      auto it = referrers_.find(c);
+      if (it == referrers_.end() || it->second.left_out) {
+        rf.withdraw_proposal();  // its referrers are not all known: their flags cannot be proposed
+        rf.message += "; not proposed: the COPIED flags of its referrers would change too, and not all are named";
+        continue;
+      }
+      for (const Referrer& r : it->second.referrers) {
+        if (r.snapshot != kActive || (r.role != Role::kL2 && r.role != Role::kData) || judged.count(r.entry_offset))
+          continue;
+        if (!img_.file().read(r.entry_offset, raw).ok()) continue;
+        const uint64_t entry = load_be64(raw.data());
+        if (((entry & kEntryCopied) != 0) == want) continue;
+        Finding f = make_finding(
+            "copied-follows", Category::kInfo, r.role == Role::kL2 ? "active L1" : fmt::format("L2 table 0x{:x}", r.table_offset),
+            fmt::format("entry {} points at cluster {}, whose refcount is proposed to become {}: COPIED must then be {}",
+                        r.index, c, field_value(rf, *rf.proposed), want ? "set" : "clear"),
+            "apply together with the refcount proposal");
+        f.table_offset = r.table_offset;
+        f.at_field(r.entry_offset, 8, entry, kEntryCopied);
+        f.index = r.index;
+        f.cluster = c;
+        f.propose(want ? kEntryCopied : 0, rf.risk);
+        added_.push_back(std::move(f));
       }
     }
   }
@@ -289,7 +420,7 @@ class Proposer {
   }
 
   void header_bits() {
-    findings_.insert(findings_.end(), lost_.begin(), lost_.end());
+    findings_.insert(findings_.end(), added_.begin(), added_.end());
     bool refcounts_settled = true, all_settled = true, anything_else = false;
     for (const Finding& f : findings_) {
       const bool refcount = f.category == Category::kLeak || f.category == Category::kRefcount;
@@ -321,7 +452,9 @@ class Proposer {
   std::unordered_map<uint64_t, size_t> leaked_;  // unreferenced leaked cluster -> its finding
   std::unordered_map<uint64_t, uint64_t> homes_;  // inferred home cluster -> entry offset
   std::unordered_map<uint64_t, uint64_t> refcount_offset_;  // cluster -> its proposed refcount's offset
-  std::vector<Finding> lost_;
+  std::unordered_map<uint64_t, uint64_t> final_rc_;          // cluster -> proposed refcount
+  std::vector<std::pair<uint64_t, uint64_t>> missed_ranges_;  // clusters without a refcount block
+  std::vector<Finding> added_;
 };
 
 }  // namespace
