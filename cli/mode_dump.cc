@@ -8,6 +8,7 @@
 #include "cli/report.h"
 #include "cli/session.h"
 #include "cli/snapshot_select.h"
+#include "engine/check/layout.h"
 #include "engine/render/dump_text.h"
 #include "engine/render/header_text.h"
 #include "engine/render/snapshot_text.h"
@@ -19,6 +20,20 @@ namespace {
 Verdict read_failure(const Image& img, const Status& st) {
   return {st.code() == Code::kIOError ? kExitCannotOpen : kExitInternal,
           fmt::format("{}: {}", img.path(), st.message())};
+}
+
+// Where a target's entries come from: the layout's decoded table, or its reason why not.
+L1Dump dump_source(const Layout& layout, const L1Target& t) {
+  L1Dump d{t.title, t.offset, t.entries, nullptr, {}};
+  if (!t.snapshot) {
+    d.entries = &layout.active_l1().entries;
+    return d;
+  }
+  static const std::vector<uint64_t> kEmpty;
+  const TableVerdict& v = layout.snapshot_l1(t.snapshot->index);
+  if (!v.ok()) d.problem = v.problem;
+  else d.entries = v.table >= 0 ? &layout.l1_tables()[static_cast<size_t>(v.table)].entries : &kEmpty;
+  return d;
 }
 
 }  // namespace
@@ -42,12 +57,17 @@ int run_dump(const Options& opt) {
   render_snapshots(*img, st, out);
   render_bitmaps(*img, st, out);
 
+  // Every table is judged once, by the layout the check uses: a pointer into another structure
+  // is not followed here either.
+  auto layout = Layout::build(*img);
+  if (!layout.ok()) return finish(out, read_failure(*img, layout.status()));
   Verdict verdict = image_verdict(*img);
   const DumpOptions dopt{opt.flags};
+  ShownTables shown;  // an L2 table shared by several L1 entries is printed once
   if (opt.print_tables()) {
     for (const L1Target& t : targets) {
       out.write("\n");
-      Status s = render_l1_dump(*img, t.title, t.offset, t.entries, dopt, st, out);
+      Status s = render_l1_dump(*img, *layout, dump_source(*layout, t), shown, dopt, st, out);
       if (s.ok()) continue;
       // A snapshot whose L1 table cannot be read is a damaged snapshot table entry.
       if (t.snapshot && s.code() != Code::kIOError)
@@ -58,7 +78,7 @@ int run_dump(const Options& opt) {
   }
   if (opt.print_refcounts()) {
     out.write("\n");
-    Status s = render_refcount_dump(*img, dopt, st, out);
+    Status s = render_refcount_dump(*img, *layout, dopt, st, out);
     if (!s.ok()) return finish(out, read_failure(*img, s));
   }
   return finish(out, verdict);

@@ -13,6 +13,7 @@
 #include "engine/render/refcount_text.h"
 #include "engine/render/snapshot_info_text.h"
 #include "engine/render/table_text.h"
+#include "engine/util/escape.h"
 #include "engine/walk/guest_map.h"
 
 namespace qcow2fs {
@@ -28,17 +29,23 @@ constexpr const char* kCtlReadme =
     "read-only. On a read-only mount (the default, -o ro) every write, create or truncate\n"
     "anywhere in the tree fails with EROFS.\n";
 
+// The structures an L2 pointer must not lie in: the check's layout when it can be built.
+const qcow2::ClaimMap& claims_of(const Tree& tree) {
+  const qcow2::Layout* l = tree.layout();
+  return l ? l->claims() : tree.image().claims();
+}
+
 // Why the check has no result to show.
 std::string check_failure(const CheckOutcome* o) {
   if (!o || !o->result) return "the check did not run";
-  return fmt::format("the check failed: {}", o->result->status().message());
+  return fmt::format("the check failed: {}", qcow2::escape_text(o->result->status().message()));
 }
 
 std::string render_map(const Tree& tree) {
   const qcow2::Image& img = tree.image();
   auto l1 = tree.l1_table(0);
   if (!l1.ok()) return qcow2::error_line(l1.status().message());
-  auto extents = qcow2::guest_map(img, img.header().l1_table_offset, *l1);
+  auto extents = qcow2::guest_map(img, img.header().l1_table_offset, *l1, &claims_of(tree));
   if (!extents.ok()) return qcow2::error_line(extents.status().message());
   StringSink out;
   qcow2::render_guest_map(*extents, out);
@@ -50,7 +57,7 @@ std::string render_l2(const Tree& tree, const qcow2::FindingIndex* findings, con
   if (!raw.ok() || raw->size() != 1)
     return qcow2::error_line(raw.ok() ? "no such L1 entry" : raw.status().message());
   StringSink out;
-  qcow2::render_l2_table(tree.image(), n.index, (*raw)[0], findings, out);
+  qcow2::render_l2_table(tree.image(), claims_of(tree), n.index, (*raw)[0], findings, out);
   return out.take();
 }
 
@@ -88,13 +95,13 @@ std::string render_node(const Tree& tree, const CheckOutcome* o, const Node& n) 
     case Kind::kExtension: qcow2::render_extension_file(img.extensions().all[n.index], out); break;
     case Kind::kSnapshotsError: return qcow2::error_line(tree.snapshots_error());
     case Kind::kSnapshotInfo:
-      qcow2::render_snapshot_info(img, *tree.snapshot(n.snap), tree.snapshot_dir_name(n.snap),
-                                  tree.snapshot_name_note(n.snap), out);
+      qcow2::render_snapshot_info(*tree.snapshot(n.snap), tree.snapshot_dir_name(n.snap),
+                                  tree.snapshot_name_note(n.snap), tree.snapshot_l1_problem(n.snap), out);
       break;
     case Kind::kL1: {
       auto l1 = tree.l1_table(n.snap);
       if (!l1.ok()) return qcow2::error_line(l1.status().message());
-      qcow2::render_l1_table(img, tree.l1_offset(n.snap), *l1, findings, out);
+      qcow2::render_l1_table(img, claims_of(tree), tree.l1_offset(n.snap), *l1, findings, out);
       break;
     }
     case Kind::kL2: return render_l2(tree, findings, n);

@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "engine/format/l1_entry.h"
+#include "engine/format/limits.h"
 #include "engine/render/extension_file_text.h"
 #include "engine/render/snapshot_info_text.h"
 #include "fusefs/snapshot_names.h"
@@ -34,7 +35,6 @@ constexpr Fixed kSnapshotChildren[] = {
     {"info", Kind::kSnapshotInfo}, {"l1", Kind::kL1}, {"l2", Kind::kL2Dir}};
 
 constexpr uint64_t kL1Chunk = 1024;  // snapshot L1 entries read per step of a listing
-constexpr uint64_t kMaxL1Bytes = 32ULL << 20;
 
 // A decimal index in its one canonical spelling ("7", never "07"), so each node has one name.
 std::optional<uint64_t> parse_index(std::string_view s) {
@@ -73,6 +73,22 @@ std::optional<Node> lookup_fixed(const Fixed (&children)[N], uint32_t snap, std:
 }  // namespace
 
 Tree::Tree(std::unique_ptr<qcow2::Image> img) : img_(std::move(img)) { name_snapshots(); }
+
+std::string Tree::snapshot_l1_problem(uint32_t snap) const {
+  const qcow2::Snapshot* s = snapshot(snap);
+  if (!s) return "no such snapshot";
+  // The check's verdict (a bad pointer, or a table lying in another structure), from the same
+  // layout it uses; without a walkable image, the pointer rule alone.
+  if (const qcow2::Layout* l = layout()) return l->snapshot_l1(s->index).problem;
+  return qcow2::snapshot_l1_problem(*s, img_->geometry(), img_->file_size());
+}
+
+const qcow2::Layout* Tree::layout() const {
+  std::call_once(layout_.once, [this] {
+    if (img_->walkable()) layout_.value.emplace(qcow2::Layout::build(*img_));
+  });
+  return layout_.value && layout_.value->ok() ? &layout_.value->value() : nullptr;
+}
 
 const Result<std::vector<uint64_t>>& Tree::active_l1() const {
   std::call_once(active_l1_.once, [this] { active_l1_.value.emplace(read_active_l1(*img_)); });
@@ -127,9 +143,9 @@ Result<std::vector<uint64_t>> Tree::l1_slice(uint32_t snap, uint64_t first, uint
   }
   const qcow2::Snapshot* s = snapshot(snap);
   if (!s) return Status::NotFound(fmt::format("no snapshot in slot {}", snap));
-  if (std::string why = qcow2::snapshot_l1_problem(*img_, *s); !why.empty())
+  if (std::string why = snapshot_l1_problem(snap); !why.empty())
     return Status::Corruption(fmt::format("the L1 table of snapshot {} is not read: {}", s->index, why));
-  return img_->read_u64_table(s->l1_table_offset + first * 8, count, "snapshot L1 table", kMaxL1Bytes);
+  return img_->read_u64_table(s->l1_table_offset + first * 8, count, "snapshot L1 table", qcow2::kMaxL1Bytes);
 }
 
 Result<std::vector<uint64_t>> Tree::l1_table(uint32_t snap) const {

@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/check/layout.h"
 #include "engine/io/image.h"
 #include "fusefs/inode.h"
 #include "fusefs/snapshot_names.h"
@@ -43,6 +44,10 @@ class Tree {
   const qcow2::Snapshot* snapshot(uint32_t snap) const;
   const std::string& snapshot_dir_name(uint32_t snap) const { return snap_names_[snap - 1].name; }
   const std::string& snapshot_name_note(uint32_t snap) const { return snap_names_[snap - 1].note; }
+  // Why snapshot `snap`'s L1 table cannot be read (the check's verdict), or empty.
+  std::string snapshot_l1_problem(uint32_t snap) const;
+  // The tables as the check judges them; null when the image cannot be walked or read.
+  const qcow2::Layout* layout() const;
   // Why the snapshot table is damaged or unread; empty when it is fine.
   const std::string& snapshots_error() const { return snapshots_error_; }
 
@@ -69,6 +74,7 @@ class Tree {
   std::unique_ptr<qcow2::Image> img_;
   mutable Lazy<qcow2::Result<std::vector<uint64_t>>> active_l1_;
   mutable Lazy<qcow2::Result<std::vector<uint64_t>>> reftable_;
+  mutable Lazy<qcow2::Result<qcow2::Layout>> layout_;
   std::vector<SnapshotName> snap_names_;
   std::unordered_map<std::string, uint32_t> snap_by_name_;
   std::string snapshots_error_;

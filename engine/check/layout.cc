@@ -100,20 +100,24 @@ void Layout::add_refcount_blocks() {
   const Image& img = *img_;
   const Geometry& g = img.geometry();
   const uint64_t table_offset = img.header().refcount_table_offset;
-  block_ok_.assign(reftable_.size(), false);
+  blocks_.assign(reftable_.size(), Block::kUnused);
   std::vector<Claim> batch;
   for (uint64_t i = 0; i < reftable_.size(); ++i) {
     const RefTableEntry e = decode_reftable_entry(reftable_[i], g);
     if (!e.used()) continue;
     const char* code = nullptr;
     std::string msg;
+    Block& state = blocks_[i];
     if (e.reserved) {
+      state = Block::kReservedBits;
       code = "reftable-reserved-bits";
       msg = fmt::format("refcount table entry 0x{:016x} has reserved bits 0x{:x} set", e.raw, e.reserved);
     } else if (e.unaligned) {
+      state = Block::kUnaligned;
       code = "reftable-unaligned";
       msg = fmt::format("refcount block offset 0x{:x} is not cluster aligned", e.block_offset);
     } else if (!inside_file(e.block_offset, g.cluster_size, img.file_size())) {
+      state = Block::kPastEof;
       code = "reftable-past-eof";
       msg = fmt::format("refcount block offset 0x{:x} lies past the end of the file", e.block_offset);
     }
@@ -128,10 +132,10 @@ void Layout::add_refcount_blocks() {
     }
     batch.push_back({e.block_offset, g.cluster_size, Role::kRefBlock, i});
   }
-  for (const Claim& c : batch) block_ok_[c.index] = true;
+  for (const Claim& c : batch) blocks_[c.index] = Block::kOk;
   for (const ClaimMap::Refused& r : claims_.claim_all(batch)) {
     const Claim& c = batch[r.position];
-    block_ok_[c.index] = false;
+    blocks_[c.index] = Block::kCrossLink;
     Finding f = make_finding("reftable-cross-link", Category::kCorrupt, "refcount table",
                              fmt::format("refcount table entry {} names a block at 0x{:x} that lies in {}: it is "
                                          "not decoded for this entry",

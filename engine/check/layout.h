@@ -58,9 +58,11 @@ class Layout {
   const TableVerdict& snapshot_l1(uint32_t index) const { return snapshot_l1_[index]; }
 
   // The refcount table as stored, and per entry whether its block is decoded: the blocks of
-  // ok() entries are distinct, inside the file and owned by nothing else.
+  // kOk entries are distinct, inside the file and owned by nothing else.
+  enum class Block : uint8_t { kUnused, kOk, kReservedBits, kUnaligned, kPastEof, kCrossLink };
   const std::vector<uint64_t>& reftable() const { return reftable_; }
-  bool block_ok(uint64_t index) const { return index < block_ok_.size() && block_ok_[index]; }
+  Block block(uint64_t index) const { return index < blocks_.size() ? blocks_[index] : Block::kUnused; }
+  bool block_ok(uint64_t index) const { return block(index) == Block::kOk; }
 
   const std::vector<BitmapTable>& bitmap_tables() const { return bitmap_tables_; }
   const TableVerdict& bitmap(uint32_t index) const { return bitmap_[index]; }
@@ -83,7 +85,7 @@ class Layout {
   std::vector<L1Table> l1_tables_;
   std::vector<TableVerdict> snapshot_l1_;
   std::vector<uint64_t> reftable_;
-  std::vector<bool> block_ok_;
+  std::vector<Block> blocks_;
   std::vector<BitmapTable> bitmap_tables_;
   std::vector<TableVerdict> bitmap_;
   std::vector<Finding> findings_;

@@ -15,7 +15,6 @@ namespace {
 
 using Buf = fmt::memory_buffer;
 
-constexpr uint64_t kMaxL1Bytes = 32ULL << 20;  // QEMU's limit, as for the active table
 
 struct L2Counters {
   uint64_t unaligned = 0, invalid = 0, unused = 0, used = 0, compressed = 0, zero_plain = 0,
@@ -75,6 +74,9 @@ class DumpVisitor : public TableVisitor {
     else
       ++l1_.used;
     if (!v.skipped.empty()) fmt::format_to(it, " {}[skipped: {}]{}", st_.error(), v.skipped, st_.reset());
+    if (v.same_as)
+      fmt::format_to(it, " [same L2 table as {} l1 table[{}]: its entries are listed there]", v.same_as->table,
+                     v.same_as->l1_index);
     b.push_back('\n');
     out_.write({b.data(), b.size()});
     l2_ = {};
@@ -149,6 +151,8 @@ class DumpVisitor : public TableVisitor {
           ++l2_.unaligned;
         } else if (!past_end(e.host_offset)) {
           ++(e.kind == L2Kind::kZeroAlloc ? l2_.zero_alloc : l2_.used);
+          if (!g_.external_data && data_placement(e, g_, data_limit_) == Placement::kCut)
+            fmt::format_to(it, " {}[cut by the end of the file]{}", st_.error(), st_.reset());
         }
         return;
     }
@@ -164,13 +168,6 @@ class DumpVisitor : public TableVisitor {
   L2Counters l2_;
 };
 
-// The active table is validated at open; a snapshot's pointer is checked here.
-Result<std::vector<uint64_t>> read_l1(const Image& img, uint64_t offset, uint64_t entries) {
-  if (entries != 0 && (offset == 0 || !is_aligned(offset, img.geometry().cluster_size)))
-    return Status::Corruption(fmt::format("L1 table offset 0x{:x} is not cluster aligned", offset));
-  return img.read_u64_table(offset, entries, "L1 table", kMaxL1Bytes);
-}
-
 }  // namespace
 
 std::string active_section_title() { return "Active Snapshot:"; }
@@ -179,17 +176,19 @@ std::string snapshot_section_title(const Snapshot& s) {
   return fmt::format("Snapshot[{}] id {} name {}:", s.index, escape_text(s.id), escape_text(s.name));
 }
 
-Status render_l1_dump(const Image& img, std::string_view title, uint64_t l1_offset,
-                      uint64_t l1_size, const DumpOptions& opt, const Style& st, TextSink& out) {
-  out.print("{}{}{}\n", st.section(), title, st.reset());
-  out.print("L1 Table: [offset: 0x{:x}, len: {}]\n", l1_offset, l1_size);
-  Result<std::vector<uint64_t>> l1 = read_l1(img, l1_offset, l1_size);
-  if (!l1.ok()) {
-    out.print("{}L1 Table: cannot be read: {}{}\n", st.error(), l1.status().message(), st.reset());
-    return l1.status();
+Status render_l1_dump(const Image& img, const Layout& layout, const L1Dump& t, ShownTables& shown,
+                      const DumpOptions& opt, const Style& st, TextSink& out) {
+  out.print("{}{}{}\n", st.section(), t.title, st.reset());
+  out.print("L1 Table: [offset: 0x{:x}, len: {}]\n", t.offset, t.size);
+  if (!t.entries) {
+    out.print("{}L1 Table: cannot be read: {}{}\n", st.error(), t.problem, st.reset());
+    return Status::Corruption(t.problem);
   }
   DumpVisitor visitor(img, opt, st, out);
-  Status walked = walk_tables(img, l1_offset, *l1, visitor);
+  // The section title without its colon names the table in "same L2 table as ..." notes.
+  const std::string_view name = t.title.back() == ':' ? std::string_view(t.title).substr(0, t.title.size() - 1)
+                                                      : std::string_view(t.title);
+  Status walked = walk_tables(img, name, t.offset, *t.entries, visitor, &layout.claims(), &shown);
   if (!walked.ok()) {
     out.print("{}L2 Table: cannot be read: {}{}\n", st.error(), walked.message(), st.reset());
     return walked;

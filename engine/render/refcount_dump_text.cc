@@ -14,12 +14,16 @@ struct TableCounters {
   uint64_t unaligned = 0, invalid = 0, reserved = 0, unused = 0, used = 0;
 };
 
-// Why a refcount block pointer must not be followed, or empty.
-std::string block_problem(const RefTableEntry& e, const Geometry& g, uint64_t file_size) {
-  if (e.reserved) return fmt::format("reserved bits 0x{:x}", e.reserved);
-  if (e.unaligned) return "unaligned";
-  if (e.block_offset > file_size || g.cluster_size > file_size - e.block_offset)
-    return "invalid: past end of file";
+// Why a refcount block pointer is not followed (the layout's verdict, in a word), or empty.
+std::string block_problem(const Layout& layout, uint64_t index, const RefTableEntry& e) {
+  switch (layout.block(index)) {
+    case Layout::Block::kOk: return {};
+    case Layout::Block::kUnused: return fmt::format("reserved bits 0x{:x}, no block", e.reserved);
+    case Layout::Block::kReservedBits: return fmt::format("reserved bits 0x{:x}", e.reserved);
+    case Layout::Block::kUnaligned: return "unaligned";
+    case Layout::Block::kPastEof: return "invalid: past end of file";
+    case Layout::Block::kCrossLink: return "invalid: cross-linked, not read";
+  }
   return {};
 }
 
@@ -40,19 +44,14 @@ void dump_block(const std::vector<uint8_t>& block, uint64_t table_index, const G
 
 }  // namespace
 
-Status render_refcount_dump(const Image& img, const DumpOptions& opt, const Style& st,
+Status render_refcount_dump(const Image& img, const Layout& layout, const DumpOptions& opt, const Style& st,
                             TextSink& out) {
   const Header& h = img.header();
   const Geometry& g = img.geometry();
   const uint64_t entries = uint64_t{h.refcount_table_clusters} * g.cluster_size / 8;
   out.print("{}Refcount Table: [offset: 0x{:x}, len: {}]{}\n", st.section(),
             h.refcount_table_offset, entries, st.reset());
-  auto table = img.read_refcount_table();
-  if (!table.ok()) {
-    out.print("{}Refcount Table: cannot be read: {}{}\n", st.error(), table.status().message(),
-              st.reset());
-    return table.status();
-  }
+  const std::vector<uint64_t>* table = &layout.reftable();
   TableCounters c;
   std::vector<uint8_t> block;
   for (uint64_t i = 0; i < table->size(); ++i) {
@@ -65,7 +64,7 @@ Status render_refcount_dump(const Image& img, const DumpOptions& opt, const Styl
     auto it = std::back_inserter(b);
     fmt::format_to(it, "refcount table[{:4}], offset: 0x{:x}", i, e.block_offset);
     if (opt.flags) fmt::format_to(it, " [0x{:x}]", e.raw);
-    const std::string bad = block_problem(e, g, img.file_size());
+    const std::string bad = block_problem(layout, i, e);
     if (!bad.empty()) fmt::format_to(it, " {}[{}]{}", st.error(), bad, st.reset());
     b.push_back('\n');
     out.write({b.data(), b.size()});

@@ -10,25 +10,13 @@
 namespace qcow2 {
 namespace {
 
-// Why a snapshot's L1 pointer cannot be followed, or empty.
-std::string l1_pointer_problem(const Snapshot& s, const Image& img) {
-  const uint64_t cs = img.geometry().cluster_size;
-  if (s.l1_size == 0) return {};
-  if (s.l1_table_offset == 0) return "l1_table_offset is 0";
-  if (!is_aligned(s.l1_table_offset, cs)) return "l1_table_offset is not cluster aligned";
-  const uint64_t bytes = uint64_t{s.l1_size} * 8;
-  if (s.l1_table_offset > img.file_size() || bytes > img.file_size() - s.l1_table_offset)
-    return "L1 table lies past the end of the file";
-  return {};
-}
-
 std::string optional_u64(const std::optional<uint64_t>& v) {
   return v ? fmt::to_string(*v) : std::string("none");
 }
 
 void one_snapshot(const Snapshot& s, const Image& img, const Style& st, TextSink& out) {
   out.print("snapshot[{:4}]: id {}, name {}\n", s.index, escape_text(s.id), escape_text(s.name));
-  const std::string bad = l1_pointer_problem(s, img);
+  const std::string bad = snapshot_l1_problem(s, img.geometry(), img.file_size());
   out.print("    l1_table_offset: 0x{:x}, l1_size: {}", s.l1_table_offset, s.l1_size);
   if (!bad.empty()) out.print(" {}[{}]{}", st.error(), bad, st.reset());
   out.print("\n    date: {}, vm_clock: {}\n", snapshot_date(s.date_sec),

@@ -5,6 +5,7 @@
 #include <iterator>
 #include <vector>
 
+#include "engine/format/extent.h"
 #include "engine/format/l1_entry.h"
 #include "engine/format/l2_entry.h"
 #include "engine/render/column_text.h"
@@ -19,14 +20,16 @@ void add(std::string& list, std::string_view item) {
   list += item;
 }
 
-std::string l1_status(const L1Entry& e, const Geometry& g, uint64_t file_size) {
+std::string l1_status(const L1Entry& e, const Geometry& g, uint64_t file_size, const ClaimMap& claims) {
   std::string s;
   if (!e.used()) {
     s = "unused";
   } else if (e.unaligned) {
     s = "unaligned";
-  } else if (e.l2_offset > file_size || g.cluster_size > file_size - e.l2_offset) {
+  } else if (!inside_file(e.l2_offset, g.cluster_size, file_size)) {
     s = "past-eof";
+  } else if (claims.overlapping(e.l2_offset, g.cluster_size)) {
+    s = "cross-link";
   }
   if (e.reserved) add(s, "reserved");
   return s.empty() ? "ok" : s;
@@ -52,9 +55,11 @@ void l2_flags(Line& s, const L2Entry& e, const Geometry& g, uint64_t file_size, 
   const bool has_host = e.kind == L2Kind::kNormal || e.kind == L2Kind::kZeroAlloc;
   if (has_host && e.unaligned) add("unaligned");
   // Data in an external data file cannot be checked against this file's size.
-  if (has_host && !g.external_data &&
-      (e.host_offset > file_size || g.cluster_size > file_size - e.host_offset))
-    add("past-eof");
+  if (has_host && !e.unaligned && !g.external_data) {
+    const Placement p = data_placement(e, g, file_size);
+    if (p == Placement::kPastEof) add("past-eof");
+    if (p == Placement::kCut) add("cut-by-eof");
+  }
   if (vm_state) add("vm-state");
   if (!s.size()) s.put('-');
 }
@@ -71,7 +76,7 @@ void host_column(Line& line, const L2Entry& e) {
 
 }  // namespace
 
-void render_l1_table(const Image& img, uint64_t l1_offset, std::span<const uint64_t> l1,
+void render_l1_table(const Image& img, const ClaimMap& claims, uint64_t l1_offset, std::span<const uint64_t> l1,
                      const FindingIndex* findings, TextSink& out) {
   const Geometry& g = img.geometry();
   out.print("{:<8} {:<18} {:<18} {:<6} {}\n", "# index", "raw", "l2_offset", "flags", "status finding");
@@ -85,7 +90,7 @@ void render_l1_table(const Image& img, uint64_t l1_offset, std::span<const uint6
     line.hex(e.raw, 18);
     line.hex(e.l2_offset, 18);
     line.left(e.copied ? "COPIED" : "-", 6);
-    const std::string status = l1_status(e, g, img.file_size());
+    const std::string status = l1_status(e, g, img.file_size(), claims);
     if (finding.empty())
       line.put(status);
     else
@@ -101,7 +106,7 @@ void render_l1_table(const Image& img, uint64_t l1_offset, std::span<const uint6
   out.write(chunk);
 }
 
-void render_l2_table(const Image& img, uint64_t l1_index, uint64_t l1_raw,
+void render_l2_table(const Image& img, const ClaimMap& claims, uint64_t l1_index, uint64_t l1_raw,
                      const FindingIndex* findings, TextSink& out) {
   const Geometry& g = img.geometry();
   const L1Entry l1e = decode_l1_entry(l1_raw, g);
@@ -109,7 +114,7 @@ void render_l2_table(const Image& img, uint64_t l1_index, uint64_t l1_raw,
     out.write(error_line(fmt::format("L1 entry {} (0x{:x}) points at no L2 table", l1_index, l1_raw)));
     return;
   }
-  if (const std::string why = l2_pointer_problem(l1e, g, img.file_size()); !why.empty()) {
+  if (const std::string why = l2_pointer_problem(l1e, g, img.file_size(), claims); !why.empty()) {
     out.write(error_line(fmt::format("L1 entry {} (0x{:x}): {}: the table is not read", l1_index,
                                      l1_raw, why)));
     return;

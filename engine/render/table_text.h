@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <span>
 
+#include "engine/format/claims.h"
 #include "engine/io/image.h"
 #include "engine/render/finding_index.h"
 #include "engine/render/text_sink.h"
@@ -12,16 +13,18 @@
 namespace qcow2 {
 
 // Columns: index, raw, l2_offset, flags (COPIED or -), status (unused, ok, or a comma list of
-// unaligned, past-eof, reserved), finding. Every entry of the table, `l1_offset` being where it
-// lies in the file (findings are matched by file offset). `findings` may be null.
-void render_l1_table(const Image& img, uint64_t l1_offset, std::span<const uint64_t> l1,
+// unaligned, past-eof, cross-link, reserved), finding. Every entry of the table, `l1_offset`
+// being where it lies in the file (findings are matched by file offset). `claims` are the
+// structures an L2 pointer must not lie in (the image's, or a check layout's). `findings` may
+// be null.
+void render_l1_table(const Image& img, const ClaimMap& claims, uint64_t l1_offset, std::span<const uint64_t> l1,
                      const FindingIndex* findings, TextSink& out);
 
 // Reads the L2 table that L1 entry `l1_index` (raw value `l1_raw`) points to and renders its
 // entries: index, raw, [alloc, zero bitmaps with extended L2,] host_offset, kind, flags,
 // guest_offset, finding. Entries that are all zero are left out. When the pointer cannot be
 // followed, or the read fails, the file is one error line saying why.
-void render_l2_table(const Image& img, uint64_t l1_index, uint64_t l1_raw,
+void render_l2_table(const Image& img, const ClaimMap& claims, uint64_t l1_index, uint64_t l1_raw,
                      const FindingIndex* findings, TextSink& out);
 
 }  // namespace qcow2

@@ -11,6 +11,14 @@ class MapBuilder : public TableVisitor {
  public:
   MapBuilder(const Geometry& g, uint64_t disk_size) : g_(g), disk_size_(disk_size) {}
 
+  void on_l1(const L1Visit& v) override {
+    if (!v.same_as) return;
+    const uint64_t guest = v.l1_index * g_.guest_bytes_per_l1_entry;
+    if (guest >= disk_size_) return;
+    push(mapped_, {guest, std::min(g_.guest_bytes_per_l1_entry, disk_size_ - guest), ExtentKind::kSameL2,
+                   v.same_as->l1_index * g_.guest_bytes_per_l1_entry, true});
+  }
+
   void on_l2(const L2Visit& v) override {
     const L2Entry& e = v.entry;
     if (v.guest_offset >= disk_size_) return;  // VM state lives past the disk: not guest data
@@ -66,7 +74,8 @@ class MapBuilder : public TableVisitor {
       const bool contiguous = last.guest_offset + last.length == x.guest_offset;
       const bool same_host = last.has_host == x.has_host &&
                              (!x.has_host || last.host_offset + last.length == x.host_offset);
-      if (contiguous && last.kind == x.kind && x.kind != ExtentKind::kCompressed && same_host) {
+      if (contiguous && last.kind == x.kind && x.kind != ExtentKind::kCompressed && x.kind != ExtentKind::kSameL2 &&
+          same_host) {
         last.length += x.length;
         return;
       }
@@ -87,14 +96,15 @@ const char* extent_kind_name(ExtentKind k) {
     case ExtentKind::kData: return "data";
     case ExtentKind::kZero: return "zero";
     case ExtentKind::kCompressed: return "compressed";
+    case ExtentKind::kSameL2: return "same-l2";
   }
   return "?";
 }
 
-Result<std::vector<GuestExtent>> guest_map(const Image& img, uint64_t l1_offset,
-                                           std::span<const uint64_t> l1) {
+Result<std::vector<GuestExtent>> guest_map(const Image& img, uint64_t l1_offset, std::span<const uint64_t> l1,
+                                           const ClaimMap* claims) {
   MapBuilder builder(img.geometry(), img.header().size);
-  QCOW2_RETURN_IF_ERROR(walk_tables(img, l1_offset, l1, builder));
+  QCOW2_RETURN_IF_ERROR(walk_tables(img, "active", l1_offset, l1, builder, claims));
   return builder.finish();
 }
 

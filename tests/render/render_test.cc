@@ -140,11 +140,12 @@ TEST(renderToString, SameAsTheCli) {
   EXPECT_EQ(s.str(), info.out);
 
   s.write("\n");
-  auto l1 = (*img)->read_active_l1();
-  ASSERT_TRUE(l1.ok());
-  ASSERT_TRUE(render_l1_dump(**img, active_section_title(), (*img)->header().l1_table_offset,
-                             (*img)->header().l1_size, DumpOptions{}, st, s)
-                  .ok());
+  auto layout = Layout::build(**img);
+  ASSERT_TRUE(layout.ok()) << layout.status().message();
+  const L1Dump active{active_section_title(), (*img)->header().l1_table_offset, (*img)->header().l1_size,
+                      &layout->active_l1().entries, {}};
+  ShownTables shown;
+  ASSERT_TRUE(render_l1_dump(**img, *layout, active, shown, DumpOptions{}, st, s).ok());
   test::CommandResult dump = test::run_dump({"-m", "dump", "-s", "active", "-o", "snapshot", image}, dir.path());
   ASSERT_EQ(dump.exit_code, 0) << dump.describe();
   EXPECT_EQ(s.str(), dump.out);

@@ -71,11 +71,11 @@ TEST(renderTreeTables, HeaderFeaturesAndL2OfARealImage) {
   auto l1 = (*img)->read_active_l1();
   ASSERT_TRUE(l1.ok());
   StringSink l2;
-  render_l2_table(**img, 0, (*l1)[0], nullptr, l2);
+  render_l2_table(**img, (*img)->claims(), 0, (*l1)[0], nullptr, l2);
   EXPECT_EQ(l2.str().rfind("# index", 0), 0u) << l2.str();
   EXPECT_NE(l2.str().find(" zero "), std::string::npos) << l2.str();  // write -z 8M
   StringSink bad;
-  render_l2_table(**img, 0, (*l1)[0] + 0x200, nullptr, bad);
+  render_l2_table(**img, (*img)->claims(), 0, (*l1)[0] + 0x200, nullptr, bad);
   EXPECT_EQ(bad.str().rfind("error: ", 0), 0u) << bad.str();
 }
 
