@@ -37,6 +37,7 @@ EXIT STATUS:
   65  not a qcow2 image (wrong magic, empty, too short, unknown version)
   66  cannot open or read the image (missing, unreadable, a directory)
   70  internal error
+  75  the image is in use: a running VM holds QEMU's write lock (-U inspects it anyway)
 
 The image is always opened read-only.)";
 
@@ -94,6 +95,8 @@ std::optional<int> parse_options(int argc, char** argv, Options& opt) {
                  "color | off: colours (default: on a terminal, never in dump mode)")
       ->check(CLI::IsMember({"color", "off", "none"}));
   app.add_flag("-b,--base", opt.base, "do not check that the backing file exists");
+  app.add_flag("-U,--force-share", opt.force_share,
+               "inspect the image even while a running VM holds it for writing (what is read may be torn)");
   app.set_version_flag("-v,--version", "qcow2-dump (qcow2fs) " QCOW2FS_VERSION);
   app.add_option("image", opt.image, "the qcow2 image");
   app.footer(kFooter);

@@ -16,6 +16,7 @@ struct Options {
   bool flags = false;            // -f
   std::string display;           // -d: color, off (none); empty = decide by the terminal
   bool base = false;             // -b: skip the backing-file existence check
+  bool force_share = false;      // -U: inspect an image a running VM holds for writing
   std::string image;
 
   bool json() const { return output == "json"; }

@@ -5,12 +5,14 @@
 #include <cstdio>
 
 #include "cli/exit_codes.h"
+#include "engine/util/escape.h"
 
 namespace qcow2::cli {
 
 int fail(int code, std::string_view message) {
   std::fflush(stdout);  // keep stdout's text ahead of the error when both go to one terminal
-  fmt::print(stderr, "qcow2-dump: {}\n", message);
+  // Messages quote paths and names from the image: keep the line one line.
+  fmt::print(stderr, "qcow2-dump: {}\n", is_printable_ascii(message) ? std::string(message) : escape_text(message));
   return code;
 }
 

@@ -8,6 +8,8 @@
 
 #include "cli/exit_codes.h"
 #include "cli/report.h"
+#include "engine/io/qemu_locks.h"
+#include "engine/util/escape.h"
 
 namespace qcow2::cli {
 namespace {
@@ -30,6 +32,15 @@ std::optional<int> open_image(const Options& opt, std::unique_ptr<Image>& img) {
   auto opened = Image::open(opt.image);
   if (!opened.ok()) return fail(exit_code_for(opened.status()), opened.status().message());
   img = std::move(opened).value();
+  // A VM writing the image changes it while we read: say so before anything else.
+  auto locks = probe_qemu_locks(img->file());
+  if (locks.ok() && locks->in_use()) {
+    const std::string who = fmt::format("{}: {}", escape_text(img->path()), locks->describe());
+    if (!opt.force_share)
+      return fail(kExitInUse, who + ": its metadata may be torn; use -U (--force-share) to inspect it anyway");
+    std::fflush(stdout);
+    fmt::print(stderr, "qcow2-dump: warning: {}: what follows may be torn\n", who);
+  }
   return std::nullopt;
 }
 
