@@ -4,6 +4,7 @@
 
 #include "engine/check/ref_counter.h"
 #include "engine/format/compressed.h"
+#include "engine/format/extent.h"
 #include "engine/util/bytes.h"
 
 namespace qcow2 {
@@ -93,7 +94,7 @@ uint64_t L2Scanner::run(const L2Table& t, std::span<const uint8_t> table, uint64
     ++n;
   run_length_seen_ = n;  // a shorter run starting inside this one fails the same way
   const uint64_t last = off + (n - 1) * g_.cluster_size;
-  if (n < kMinRun || last >= img_.file_size() || (last & ~kOffsetMask) != 0) return 0;
+  if (n < kMinRun || !inside_file(last, g_.cluster_size, img_.file_size()) || (last & ~kOffsetMask) != 0) return 0;
   const bool copied = first & kEntryCopied;
   const uint8_t flags = t.active_times == 0 ? 0 : copied ? RefCounter::kCopied : RefCounter::kNotCopied;
   if (!counter.add_fresh_run(off >> g_.cluster_bits, n, t.times, flags)) return 0;
@@ -116,7 +117,7 @@ bool L2Scanner::plain_entry(const L2Table& t, uint64_t i, uint64_t raw, RefCount
   }
   const uint64_t off = raw & kOffsetMask;
   const bool plain = (raw & ~(kOffsetMask | kEntryCopied)) == 0 && off != 0 &&
-                     (off & (g_.cluster_size - 1)) == 0 && off < img_.file_size();
+                     (off & (g_.cluster_size - 1)) == 0 && inside_file(off, g_.cluster_size, img_.file_size());
   if (!plain) return false;
   const bool copied = raw & kEntryCopied;
   ++used_in_table_;

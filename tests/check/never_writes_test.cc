@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/check/damage_recipes.h"
+#include "tests/check/all_recipes.h"
 
 namespace qcow2::test {
 namespace {

@@ -10,7 +10,7 @@
 #include <set>
 
 #include "engine/format/extent.h"
-#include "tests/check/damage_recipes.h"
+#include "tests/check/all_recipes.h"
 
 namespace qcow2::test {
 namespace {

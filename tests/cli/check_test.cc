@@ -11,7 +11,7 @@
 #include <map>
 #include <memory>
 
-#include "tests/check/damage_recipes.h"
+#include "tests/check/all_recipes.h"
 #include "tests/cli/dump_lines.h"
 #include "tests/support/fixtures.h"
 
