@@ -12,9 +12,11 @@
 #include "engine/render/map_text.h"
 #include "engine/render/refcount_text.h"
 #include "engine/render/snapshot_info_text.h"
+#include "engine/format/l1_entry.h"
 #include "engine/render/table_text.h"
 #include "engine/util/escape.h"
 #include "engine/walk/guest_map.h"
+#include "engine/walk/table_walk.h"
 
 namespace qcow2fs {
 namespace {
@@ -52,12 +54,39 @@ std::string render_map(const Tree& tree) {
   return out.take();
 }
 
+// The L2 table an L1 entry names, once its pointer is known to be sound: never a table in
+// another structure (one role per cluster).
 std::string render_l2(const Tree& tree, const qcow2::FindingIndex* findings, const Node& n) {
+  const qcow2::Image& img = tree.image();
   auto raw = tree.l1_slice(n.snap, n.index, 1);
   if (!raw.ok() || raw->size() != 1)
     return qcow2::error_line(raw.ok() ? "no such L1 entry" : raw.status().message());
+  const qcow2::L1Entry e = qcow2::decode_l1_entry((*raw)[0], img.geometry());
+  if (!e.used())
+    return qcow2::error_line(fmt::format("L1 entry {} (0x{:x}) points at no L2 table", n.index, e.raw));
+  if (const std::string why = qcow2::l2_pointer_problem(e, img.geometry(), img.file_size(), claims_of(tree));
+      !why.empty())
+    return qcow2::error_line(fmt::format("L1 entry {} (0x{:x}): {}: the table is not read", n.index, e.raw, why));
+  std::vector<uint8_t> table;
+  if (qcow2::Status st = img.read_cluster(e.l2_offset, table); !st.ok())
+    return qcow2::error_line(fmt::format("L2 table at 0x{:x}: {}", e.l2_offset, st.message()));
   StringSink out;
-  qcow2::render_l2_table(tree.image(), claims_of(tree), n.index, (*raw)[0], findings, out);
+  qcow2::render_l2_table(img, n.index, e.l2_offset, table, findings, out);
+  return out.take();
+}
+
+// A refcount block the layout accepts (distinct, inside the file, owned by nothing else).
+std::string render_block(const Tree& tree, const qcow2::RefCounter* counts, const Node& n) {
+  const qcow2::Layout* layout = tree.layout();
+  if (!layout) return qcow2::error_line(tree.refcount_table().ok() ? "the tables cannot be read"
+                                                                   : tree.refcount_table().status().message());
+  if (std::string why = layout->block_problem(n.index); !why.empty()) return qcow2::error_line(why);
+  const uint64_t offset = layout->reftable()[n.index] & ~qcow2::kRefTableReservedMask;
+  std::vector<uint8_t> block;
+  if (qcow2::Status st = tree.image().read_cluster(offset, block); !st.ok())
+    return qcow2::error_line(fmt::format("refcount block at 0x{:x}: {}", offset, st.message()));
+  StringSink out;
+  qcow2::render_refcount_block(tree.image(), n.index, block, counts, out);
   return out.take();
 }
 
@@ -109,20 +138,23 @@ std::string render_node(const Tree& tree, const CheckOutcome* o, const Node& n) 
     case Kind::kRefTable: {
       const auto& table = tree.refcount_table();
       if (!table.ok()) return qcow2::error_line(table.status().message());
-      qcow2::render_refcount_table(img, *table, findings, out);
+      if (!tree.layout()) return qcow2::error_line("the tables cannot be read");
+      qcow2::render_refcount_table(img, *tree.layout(), findings, out);
       break;
     }
     case Kind::kRefBlock: {
       const qcow2::CheckResult* r = o ? o->ok() : nullptr;
-      qcow2::render_refcount_block(img, n.index, (*tree.refcount_table())[n.index],
-                                   r ? r->counts.get() : nullptr, out);
-      break;
+      return render_block(tree, r ? r->counts.get() : nullptr, n);
     }
     case Kind::kMap: return render_map(tree);
     case Kind::kClusters: {
       const qcow2::CheckResult* r = o ? o->ok() : nullptr;
       if (!r) return qcow2::error_line(check_failure(o));
-      qcow2::render_cluster_map(img, *r, out);
+      auto runs = qcow2::cluster_roles(img, *r);
+      if (!runs.ok())
+        return qcow2::error_line(img.walkable() ? runs.status().message()
+                                                : "no cluster is classified: " + img.walk_status().message());
+      qcow2::render_cluster_map(*runs, img.geometry().cluster_bits, out);
       break;
     }
     case Kind::kReportTxt: return render_report(tree, o, false);

@@ -128,7 +128,9 @@ Result<CheckResult> check_image(const Image& img, const CheckOptions& opts) {
   sink.reserve_metadata(std::min<uint64_t>(
       clusters, uint64_t{h.l1_size} * (img.snapshots().snapshots.size() + 1) + reftable_entries + 64));
   report(0);
-  QCOW2_ASSIGN_OR_RETURN(const Layout layout, Layout::build(img));
+  QCOW2_ASSIGN_OR_RETURN(Layout built, Layout::build(img));
+  res.layout = std::make_shared<const Layout>(std::move(built));
+  const Layout& layout = *res.layout;
   WalkOptions wo;
   wo.verify_compressed = opts.verify_compressed;
   wo.bulk = opts.bulk;

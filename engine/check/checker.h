@@ -16,6 +16,8 @@
 
 namespace qcow2 {
 
+class Layout;
+
 struct CheckOptions {
   bool skip_backing = false;        // -b: do not require the backing file to exist
   bool verify_compressed = true;
@@ -47,6 +49,8 @@ struct CheckResult {
   // References counted per host cluster (null when the image could not be walked): what the
   // mounted refcount files show beside the on-disk counts.
   std::shared_ptr<const RefCounter> counts;
+  // The tables as the check judged them (null when the image could not be walked).
+  std::shared_ptr<const Layout> layout;
 };
 
 // Checks `img`; fails only on I/O errors. An image too damaged to walk yields a result whose

@@ -20,6 +20,25 @@ std::string snapshot_label(const Snapshot& s) {
 
 }  // namespace
 
+std::string Layout::block_problem(uint64_t index) const {
+  const uint64_t raw = index < reftable_.size() ? reftable_[index] : 0;
+  switch (block(index)) {
+    case Block::kOk: return {};
+    case Block::kUnused: return fmt::format("refcount table entry {} (0x{:x}) points at no block", index, raw);
+    case Block::kReservedBits:
+      return fmt::format("refcount table entry {} (0x{:x}) has reserved bits set: the block is not trusted", index, raw);
+    case Block::kUnaligned:
+      return fmt::format("refcount table entry {} (0x{:x}): the block offset is not cluster aligned", index, raw);
+    case Block::kPastEof:
+      return fmt::format("refcount table entry {} (0x{:x}): the block lies past the end of the file", index, raw);
+    case Block::kCrossLink:
+      return fmt::format("refcount table entry {} (0x{:x}): the block lies in another structure (see the "
+                         "reftable-cross-link finding): it is not read",
+                         index, raw);
+  }
+  return {};
+}
+
 uint64_t bitmap_table_entries_needed(uint64_t disk_size, uint32_t granularity_bits, uint64_t cluster_size) {
   const uint64_t bits = (disk_size >> granularity_bits) + ((disk_size & ((1ULL << granularity_bits) - 1)) != 0);
   const uint64_t bits_per_cluster = cluster_size * 8;

@@ -63,6 +63,8 @@ class Layout {
   const std::vector<uint64_t>& reftable() const { return reftable_; }
   Block block(uint64_t index) const { return index < blocks_.size() ? blocks_[index] : Block::kUnused; }
   bool block_ok(uint64_t index) const { return block(index) == Block::kOk; }
+  // Why entry `index`'s block is not decoded, in a few words; empty when it is.
+  std::string block_problem(uint64_t index) const;
 
   const std::vector<BitmapTable>& bitmap_tables() const { return bitmap_tables_; }
   const TableVerdict& bitmap(uint32_t index) const { return bitmap_[index]; }

@@ -4,7 +4,7 @@
 
 #include <vector>
 
-#include "engine/check/checker.h"
+#include "engine/check/cluster_roles.h"
 #include "engine/io/image.h"
 #include "engine/render/text_sink.h"
 #include "engine/walk/guest_map.h"
@@ -15,11 +15,8 @@ namespace qcow2 {
 // the extent has no host cluster; for compressed data the stream's byte offset).
 void render_guest_map(const std::vector<GuestExtent>& extents, TextSink& out);
 
-// Columns: first (cluster index), host_offset, count, role. Runs of clusters with one role:
-// a metadata role from the check's ranges (header, l1, l2, refcount-table, refcount-block,
-// snapshot-table, snapshot-l1, bitmap-directory, bitmap-table, bitmap-data, crypto-header),
-// data (referenced by some L2 entry), leaked (no reference, refcount above 0) or free.
-// One error line when the check could not count references.
-void render_cluster_map(const Image& img, const CheckResult& r, TextSink& out);
+// Columns: first (cluster index), host_offset, count, role: one line per run of clusters with
+// one role (check/cluster_roles.h).
+void render_cluster_map(const std::vector<RoleRun>& runs, uint32_t cluster_bits, TextSink& out);
 
 }  // namespace qcow2

@@ -12,26 +12,22 @@
 namespace qcow2 {
 namespace {
 
-bool past_eof(uint64_t offset, uint64_t cluster_size, uint64_t file_size) {
-  return offset > file_size || cluster_size > file_size - offset;
-}
-
-std::string table_status(const RefTableEntry& e, const Geometry& g, uint64_t file_size) {
-  std::string s;
-  if (!e.used())
-    s = "unused";
-  else if (e.unaligned)
-    s = "unaligned";
-  else if (past_eof(e.block_offset, g.cluster_size, file_size))
-    s = "past-eof";
-  if (e.reserved) s += s.empty() ? "reserved" : ",reserved";
-  return s.empty() ? "ok" : s;
+std::string table_status(Layout::Block b, const RefTableEntry& e) {
+  switch (b) {
+    case Layout::Block::kOk: return "ok";
+    case Layout::Block::kUnused: return e.reserved ? "unused,reserved" : "unused";
+    case Layout::Block::kReservedBits: return "reserved";
+    case Layout::Block::kUnaligned: return "unaligned";
+    case Layout::Block::kPastEof: return "past-eof";
+    case Layout::Block::kCrossLink: return "cross-link";
+  }
+  return "?";
 }
 
 }  // namespace
 
-void render_refcount_table(const Image& img, std::span<const uint64_t> table,
-                           const FindingIndex* findings, TextSink& out) {
+void render_refcount_table(const Image& img, const Layout& layout, const FindingIndex* findings, TextSink& out) {
+  const std::vector<uint64_t>& table = layout.reftable();
   const Geometry& g = img.geometry();
   const uint64_t base = img.header().refcount_table_offset;
   out.print("{:<8} {:<18} {:<18} {}\n", "# index", "raw", "block_offset", "status finding");
@@ -39,7 +35,7 @@ void render_refcount_table(const Image& img, std::span<const uint64_t> table,
     // The table is padded to whole clusters with zero entries that say nothing.
     if (table[i] == 0) continue;
     const RefTableEntry e = decode_reftable_entry(table[i], g);
-    const std::string status = table_status(e, g, img.file_size());
+    const std::string status = table_status(layout.block(i), e);
     const std::string finding = findings ? findings->text(base + i * 8, base + i * 8 + 8) : "";
     Line line;
     line.right(i, 8);
@@ -53,26 +49,9 @@ void render_refcount_table(const Image& img, std::span<const uint64_t> table,
   }
 }
 
-void render_refcount_block(const Image& img, uint64_t index, uint64_t raw,
+void render_refcount_block(const Image& img, uint64_t index, std::span<const uint8_t> block,
                            const RefCounter* counts, TextSink& out) {
   const Geometry& g = img.geometry();
-  const RefTableEntry e = decode_reftable_entry(raw, g);
-  if (!e.used()) {
-    out.write(error_line(fmt::format("refcount table entry {} (0x{:x}) points at no block", index, raw)));
-    return;
-  }
-  if (e.unaligned || past_eof(e.block_offset, g.cluster_size, img.file_size())) {
-    out.write(error_line(fmt::format("refcount table entry {} (0x{:x}): block offset 0x{:x} is {}: "
-                                     "the block is not read",
-                                     index, raw, e.block_offset,
-                                     e.unaligned ? "not cluster aligned" : "past the end of the file")));
-    return;
-  }
-  std::vector<uint8_t> block;
-  if (Status st = img.read_cluster(e.block_offset, block); !st.ok()) {
-    out.write(error_line(fmt::format("refcount block at 0x{:x}: {}", e.block_offset, st.message())));
-    return;
-  }
   const uint64_t file_clusters = (img.file_size() + g.cluster_size - 1) >> g.cluster_bits;
   const uint64_t first = index << g.refblock_bits;
   out.print("{:<10} {:<18} {:>8} {:>8} {}\n", "# cluster", "host_offset", "refcount", "computed", "mark");

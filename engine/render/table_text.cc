@@ -106,24 +106,9 @@ void render_l1_table(const Image& img, const ClaimMap& claims, uint64_t l1_offse
   out.write(chunk);
 }
 
-void render_l2_table(const Image& img, const ClaimMap& claims, uint64_t l1_index, uint64_t l1_raw,
+void render_l2_table(const Image& img, uint64_t l1_index, uint64_t table_offset, std::span<const uint8_t> table,
                      const FindingIndex* findings, TextSink& out) {
   const Geometry& g = img.geometry();
-  const L1Entry l1e = decode_l1_entry(l1_raw, g);
-  if (!l1e.used()) {
-    out.write(error_line(fmt::format("L1 entry {} (0x{:x}) points at no L2 table", l1_index, l1_raw)));
-    return;
-  }
-  if (const std::string why = l2_pointer_problem(l1e, g, img.file_size(), claims); !why.empty()) {
-    out.write(error_line(fmt::format("L1 entry {} (0x{:x}): {}: the table is not read", l1_index,
-                                     l1_raw, why)));
-    return;
-  }
-  std::vector<uint8_t> table;
-  if (Status st = img.read_cluster(l1e.l2_offset, table); !st.ok()) {
-    out.write(error_line(fmt::format("L2 table at 0x{:x}: {}", l1e.l2_offset, st.message())));
-    return;
-  }
   if (g.extended_l2)
     out.print("{:>7} {:<18} {:<10} {:<10} {:<18} {:<11} {:<24} {}\n", "# index", "raw", "alloc",
               "zero", "host_offset", "kind", "flags", "guest_offset finding");
@@ -135,7 +120,7 @@ void render_l2_table(const Image& img, const ClaimMap& claims, uint64_t l1_index
     const L2Entry e = l2_entry_at(table, j, g);
     if (e.raw == 0 && e.bitmap == 0) continue;
     const uint64_t guest = g.guest_offset(l1_index, j);
-    const uint64_t at = l1e.l2_offset + j * g.l2_entry_bytes;
+    const uint64_t at = table_offset + j * g.l2_entry_bytes;
     Line line;
     line.right(j, 7);
     line.hex(e.raw, 18);

@@ -20,11 +20,10 @@ namespace qcow2 {
 void render_l1_table(const Image& img, const ClaimMap& claims, uint64_t l1_offset, std::span<const uint64_t> l1,
                      const FindingIndex* findings, TextSink& out);
 
-// Reads the L2 table that L1 entry `l1_index` (raw value `l1_raw`) points to and renders its
-// entries: index, raw, [alloc, zero bitmaps with extended L2,] host_offset, kind, flags,
-// guest_offset, finding. Entries that are all zero are left out. When the pointer cannot be
-// followed, or the read fails, the file is one error line saying why.
-void render_l2_table(const Image& img, const ClaimMap& claims, uint64_t l1_index, uint64_t l1_raw,
+// The entries of the L2 table at `table_offset` (its bytes in `table`) that L1 entry
+// `l1_index` points to: index, raw, [alloc, zero bitmaps with extended L2,] host_offset, kind,
+// flags, guest_offset, finding. Entries that are all zero are left out.
+void render_l2_table(const Image& img, uint64_t l1_index, uint64_t table_offset, std::span<const uint8_t> table,
                      const FindingIndex* findings, TextSink& out);
 
 }  // namespace qcow2

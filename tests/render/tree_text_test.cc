@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "engine/format/l1_entry.h"
 #include "engine/io/image.h"
 #include "engine/render/column_text.h"
 #include "engine/render/extension_file_text.h"
@@ -71,12 +72,12 @@ TEST(renderTreeTables, HeaderFeaturesAndL2OfARealImage) {
   auto l1 = (*img)->read_active_l1();
   ASSERT_TRUE(l1.ok());
   StringSink l2;
-  render_l2_table(**img, (*img)->claims(), 0, (*l1)[0], nullptr, l2);
+  const uint64_t table_offset = (*l1)[0] & kOffsetMask;
+  std::vector<uint8_t> table;
+  ASSERT_TRUE((*img)->read_cluster(table_offset, table).ok());
+  render_l2_table(**img, 0, table_offset, table, nullptr, l2);
   EXPECT_EQ(l2.str().rfind("# index", 0), 0u) << l2.str();
   EXPECT_NE(l2.str().find(" zero "), std::string::npos) << l2.str();  // write -z 8M
-  StringSink bad;
-  render_l2_table(**img, (*img)->claims(), 0, (*l1)[0] + 0x200, nullptr, bad);
-  EXPECT_EQ(bad.str().rfind("error: ", 0), 0u) << bad.str();
 }
 
 }  // namespace
