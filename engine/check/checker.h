@@ -21,7 +21,7 @@ class Layout;
 struct CheckOptions {
   bool skip_backing = false;        // -b: do not require the backing file to exist
   bool verify_compressed = true;
-  size_t max_findings_per_code = 10000;  // further ones are counted in a summary finding
+  size_t max_findings_per_code = kMaxFindingsPerCode;  // further ones are counted in a summary finding
   size_t max_suspects = 65536;           // clusters whose referrers the last pass names
   // Count runs of sequential clusters and healthy refcount groups in bulk. The result is the
   // same either way; false (entry by entry) is the reference the tests compare against.

@@ -33,9 +33,12 @@ void CountingSink::add_finding(Finding f) {
 std::vector<Finding> CountingSink::flush() {
   for (const auto& [code, n] : per_code_) {
     if (n <= cap_) continue;
-    Category cat = Category::kCorrupt;
+    Category cat = category_.count(code) ? category_[code] : Category::kCorrupt;
     for (const auto& f : findings_)
-      if (f.code == code) cat = f.category;
+      if (f.code == code) {
+        cat = f.category;
+        break;
+      }
     findings_.push_back(make_finding(code.c_str(), cat, "",
                                      fmt::format("{} more '{}' findings not listed ({} in all)",
                                                  n - cap_, code, n),

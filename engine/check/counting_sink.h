@@ -21,6 +21,10 @@ class CountingSink : public ReferenceSink {
   }
   bool wants_findings() const override { return true; }
   void finding(Finding f) override { add_finding(std::move(f)); }
+  void findings_not_listed(const std::string& code, Category category, uint64_t n) override {
+    per_code_[code] += n;
+    category_[code] = category;
+  }
   RefCounter* plain_counter() override { return &counter_; }
 
   // Keeps at most `cap` findings per code; the rest are counted and summarised in flush().
@@ -40,6 +44,7 @@ class CountingSink : public ReferenceSink {
   size_t cap_;
   std::vector<Finding> findings_;
   std::map<std::string, uint64_t> per_code_;
+  std::map<std::string, Category> category_;  // of codes only counted
   std::vector<MetaRange> metadata_;
 };
 

@@ -31,6 +31,10 @@ enum class Risk : uint8_t {
 
 const char* risk_name(Risk r);  // none, safe, risky, destructive
 
+// Findings of one code kept in full; the rest are counted and summed up in one more finding,
+// so that a table of a million bad entries costs a summary, not a million messages.
+inline constexpr size_t kMaxFindingsPerCode = 10000;
+
 struct Finding {
   std::string code;  // stable, e.g. "l2-unaligned"; listed in man/qcow2-dump.1
   Category category = Category::kCorrupt;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <utility>
 
@@ -45,6 +46,11 @@ uint64_t bitmap_table_entries_needed(uint64_t disk_size, uint32_t granularity_bi
   return bits / bits_per_cluster + (bits % bits_per_cluster != 0);
 }
 
+void Layout::add(Finding f) {
+  if (++listed_[f.code] <= kMaxFindingsPerCode) findings_.push_back(std::move(f));
+  else ++not_listed_[f.code];
+}
+
 Result<Layout> Layout::build(const Image& img) {
   Layout l(img);
   L1Table active;
@@ -62,52 +68,60 @@ Result<Layout> Layout::build(const Image& img) {
 
 // Snapshot entries that name the same table (offset and size) share one decoded copy; a table
 // that lies in anything claimed before (the header-rooted structures, the active L1, another
-// snapshot's different table) is a cross-link.
+// snapshot's different table) is a cross-link. Claimed as one batch: thousands of snapshots
+// must not cost a quadratic number of claims.
 Status Layout::add_snapshot_l1s() {
   const Image& img = *img_;
   const auto& snaps = img.snapshots().snapshots;
   snapshot_l1_.resize(snaps.size());
-  std::map<std::pair<uint64_t, uint32_t>, int32_t> seen;  // (offset, entries) -> l1_tables_ index
-  for (const Snapshot& s : snaps) {
+  auto fail = [&](const Snapshot& s, const char* code, std::string problem, bool cross) {
     TableVerdict& v = snapshot_l1_[s.index];
-    auto fail = [&](const char* code, std::string problem, bool cross) {
-      v.problem = problem;
-      v.cross_link = cross;
-      Finding f = make_finding(code, Category::kSnapshot, "snapshot table",
-                               fmt::format("{}: {}", snapshot_label(s), problem),
-                               fmt::format("delete snapshot {} from the table (its L1 table cannot be read)",
-                                           escape_text(s.id)));
-      f.at_field(s.entry_offset, 8, s.l1_table_offset);
-      f.index = s.index;
-      findings_.push_back(std::move(f));
-    };
-    if (std::string why = snapshot_l1_problem(s, img.geometry(), img.file_size()); !why.empty()) {
-      fail("snapshot-l1", std::move(why), false);
-      continue;
-    }
-    if (s.l1_size == 0) continue;  // maps nothing: no table to read
-    const auto key = std::make_pair(s.l1_table_offset, s.l1_size);
-    if (auto it = seen.find(key); it != seen.end()) {
-      v.table = it->second;
-      ++l1_tables_[it->second].times;
-      continue;
-    }
-    const Claim claim{s.l1_table_offset, uint64_t{s.l1_size} * 8, Role::kSnapshotL1, s.index};
-    if (const Claim* owner = claims_.claim(claim)) {
-      fail("snapshot-l1-cross-link",
-           fmt::format("its L1 table (0x{:x}, {} entries) lies in {}: it is not decoded", s.l1_table_offset,
-                       s.l1_size, describe_claim(*owner)),
+    v.problem = problem;
+    v.cross_link = cross;
+    Finding f = make_finding(code, Category::kSnapshot, "snapshot table",
+                             fmt::format("{}: {}", snapshot_label(s), problem),
+                             fmt::format("delete snapshot {} from the table (its L1 table cannot be read)",
+                                         escape_text(s.id)));
+    f.at_field(s.entry_offset, 8, s.l1_table_offset);
+    f.index = s.index;
+    add(std::move(f));
+  };
+  std::map<std::pair<uint64_t, uint32_t>, std::vector<uint32_t>> users;  // (offset, entries) -> snapshots
+  for (const Snapshot& s : snaps) {
+    if (std::string why = snapshot_l1_problem(s, img.geometry(), img.file_size()); !why.empty())
+      fail(s, "snapshot-l1", std::move(why), false);
+    else if (s.l1_size != 0)  // an empty table maps nothing: nothing to read
+      users[{s.l1_table_offset, s.l1_size}].push_back(s.index);
+  }
+  std::vector<Claim> batch;
+  for (const auto& [key, who] : users)
+    batch.push_back({key.first, uint64_t{key.second} * 8, Role::kSnapshotL1, who.front()});
+  std::vector<bool> refused(batch.size(), false);
+  for (const ClaimMap::Refused& r : claims_.claim_all(batch)) {
+    refused[r.position] = true;
+    const Claim& c = batch[r.position];
+    for (uint32_t i : users[{c.offset, static_cast<uint32_t>(c.bytes / 8)}])
+      fail(snaps[i], "snapshot-l1-cross-link",
+           fmt::format("its L1 table (0x{:x}, {} entries) lies in {}: it is not decoded", c.offset, c.bytes / 8,
+                       describe_claim(r.owner)),
            true);
-      continue;
-    }
+  }
+  // Decoded in snapshot order, so that the first snapshot's table comes first.
+  std::vector<size_t> order;
+  for (size_t k = 0; k < batch.size(); ++k)
+    if (!refused[k]) order.push_back(k);
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return batch[a].index < batch[b].index; });
+  for (size_t k : order) {
+    const Snapshot& first = snaps[batch[k].index];
+    const std::vector<uint32_t>& who = users[{batch[k].offset, static_cast<uint32_t>(batch[k].bytes / 8)}];
     L1Table t;
-    t.snapshot = static_cast<int32_t>(s.index);
-    t.offset = s.l1_table_offset;
-    t.disk_size = s.disk_size.value_or(img.header().size);
-    t.name = fmt::format("snapshot {} L1", escape_text(s.id));
-    QCOW2_ASSIGN_OR_RETURN(t.entries, img.read_snapshot_l1(s));
-    v.table = static_cast<int32_t>(l1_tables_.size());
-    seen.emplace(key, v.table);
+    t.snapshot = static_cast<int32_t>(first.index);
+    t.offset = first.l1_table_offset;
+    t.disk_size = first.disk_size.value_or(img.header().size);
+    t.times = static_cast<uint32_t>(who.size());
+    t.name = fmt::format("snapshot {} L1", escape_text(first.id));
+    QCOW2_ASSIGN_OR_RETURN(t.entries, img.read_snapshot_l1(first));
+    for (uint32_t i : who) snapshot_l1_[i].table = static_cast<int32_t>(l1_tables_.size());
     l1_tables_.push_back(std::move(t));
   }
   return Status::Ok();
@@ -146,7 +160,7 @@ void Layout::add_refcount_blocks() {
       f.table_offset = table_offset;
       f.at_field(table_offset + i * 8, 8, e.raw, e.reserved);
       f.index = i;
-      findings_.push_back(std::move(f));
+      add(std::move(f));
       continue;
     }
     batch.push_back({e.block_offset, g.cluster_size, Role::kRefBlock, i});
@@ -164,35 +178,36 @@ void Layout::add_refcount_blocks() {
     f.table_offset = table_offset;
     f.at_field(table_offset + c.index * 8, 8, reftable_[c.index]);
     f.index = c.index;
-    findings_.push_back(std::move(f));
+    add(std::move(f));
   }
 }
 
 // Bitmap tables must have exactly the entries the disk size and granularity call for: a larger
-// one claims more than any bitmap needs and is not read.
+// one claims more than any bitmap needs and is not read. Bitmaps naming the same table share
+// one decoded copy; the distinct tables are claimed as one batch.
 Status Layout::add_bitmap_tables() {
   const Image& img = *img_;
   const Geometry& g = img.geometry();
   const auto& list = img.bitmaps().bitmaps;
   bitmap_.resize(list.size());
-  std::map<std::pair<uint64_t, uint32_t>, int32_t> seen;
+  auto who = [&](uint32_t i) { return fmt::format("bitmap '{}' table", escape_text(list[i].name)); };
+  auto fail = [&](uint32_t i, const char* code, std::string problem, bool cross) {
+    TableVerdict& v = bitmap_[i];
+    v.problem = problem;
+    v.cross_link = cross;
+    Finding f = make_finding(code, Category::kCorrupt, who(i), std::move(problem),
+                             fmt::format("qemu-img bitmap --remove IMAGE {}", shell_quote(list[i].name)));
+    f.at_field(list[i].entry_offset, 8, list[i].table_offset);
+    f.index = i;
+    add(std::move(f));
+  };
+  std::map<std::pair<uint64_t, uint32_t>, std::vector<uint32_t>> users;
   for (uint32_t i = 0; i < list.size(); ++i) {
     const BitmapEntry& b = list[i];
-    TableVerdict& v = bitmap_[i];
-    const std::string who = fmt::format("bitmap '{}' table", escape_text(b.name));
-    auto fail = [&](const char* code, std::string problem, bool cross) {
-      v.problem = problem;
-      v.cross_link = cross;
-      Finding f = make_finding(code, Category::kCorrupt, who, std::move(problem),
-                               fmt::format("qemu-img bitmap --remove IMAGE {}", shell_quote(b.name)));
-      f.at_field(b.entry_offset, 8, b.table_offset);
-      f.index = i;
-      findings_.push_back(std::move(f));
-    };
     const uint64_t bytes = uint64_t{b.table_size} * 8;
     if (b.table_offset == 0 || !is_aligned(b.table_offset, g.cluster_size) ||
         !inside_file(b.table_offset, bytes, img.file_size())) {
-      fail("bitmap-table-range",
+      fail(i, "bitmap-table-range",
            fmt::format("bitmap table at 0x{:x} ({} entries) is unaligned or outside the file", b.table_offset,
                        b.table_size),
            false);
@@ -201,32 +216,38 @@ Status Layout::add_bitmap_tables() {
     if (b.granularity_bits < 9 || b.granularity_bits > 31) continue;  // the directory's finding says why
     const uint64_t need = bitmap_table_entries_needed(img.header().size, b.granularity_bits, g.cluster_size);
     if (b.table_size != need) {
-      fail("bitmap-table-size",
+      fail(i, "bitmap-table-size",
            fmt::format("bitmap table at 0x{:x} has {} entries, but a {}-byte disk at granularity {} needs {}{}",
                        b.table_offset, b.table_size, img.header().size, 1ULL << b.granularity_bits, need,
                        b.table_size > need ? ": it is not read" : ""),
            false);
       if (b.table_size > need) continue;
     }
-    const auto key = std::make_pair(b.table_offset, b.table_size);
-    if (auto it = seen.find(key); it != seen.end()) {
-      v.table = it->second;
-      ++bitmap_tables_[it->second].times;
-      continue;
-    }
-    if (const Claim* owner = claims_.claim({b.table_offset, bytes, Role::kBitmapTable, i})) {
-      fail("bitmap-table-cross-link",
-           fmt::format("bitmap table at 0x{:x} ({} entries) lies in {}: it is not decoded", b.table_offset,
-                       b.table_size, describe_claim(*owner)),
+    users[{b.table_offset, b.table_size}].push_back(i);
+  }
+  std::vector<Claim> batch;
+  for (const auto& [key, users_of] : users)
+    batch.push_back({key.first, uint64_t{key.second} * 8, Role::kBitmapTable, users_of.front()});
+  std::vector<bool> refused(batch.size(), false);
+  for (const ClaimMap::Refused& r : claims_.claim_all(batch)) {
+    refused[r.position] = true;
+    const Claim& c = batch[r.position];
+    for (uint32_t i : users[{c.offset, static_cast<uint32_t>(c.bytes / 8)}])
+      fail(i, "bitmap-table-cross-link",
+           fmt::format("bitmap table at 0x{:x} ({} entries) lies in {}: it is not decoded", c.offset, c.bytes / 8,
+                       describe_claim(r.owner)),
            true);
-      continue;
-    }
+  }
+  for (size_t k = 0; k < batch.size(); ++k) {
+    if (refused[k]) continue;
+    const std::vector<uint32_t>& users_of = users[{batch[k].offset, static_cast<uint32_t>(batch[k].bytes / 8)}];
     BitmapTable t;
-    t.offset = b.table_offset;
-    t.first_bitmap = i;
-    QCOW2_ASSIGN_OR_RETURN(t.entries, img.read_u64_table(b.table_offset, b.table_size, who, uint64_t{kMaxBitmapTableEntries} * 8));
-    v.table = static_cast<int32_t>(bitmap_tables_.size());
-    seen.emplace(key, v.table);
+    t.offset = batch[k].offset;
+    t.first_bitmap = users_of.front();
+    t.times = static_cast<uint32_t>(users_of.size());
+    QCOW2_ASSIGN_OR_RETURN(t.entries, img.read_u64_table(t.offset, batch[k].bytes / 8, who(t.first_bitmap),
+                                                         uint64_t{kMaxBitmapTableEntries} * 8));
+    for (uint32_t i : users_of) bitmap_[i].table = static_cast<int32_t>(bitmap_tables_.size());
     bitmap_tables_.push_back(std::move(t));
   }
   return Status::Ok();

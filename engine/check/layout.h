@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -73,14 +74,17 @@ class Layout {
   const Claim* l2_conflict(uint64_t offset) const { return claims_.overlapping(offset, 1); }
 
   // The layout's own findings: bad or cross-linked snapshot L1, refcount block and bitmap
-  // table pointers, bitmap tables whose size does not fit the disk.
+  // table pointers, bitmap tables whose size does not fit the disk. At most
+  // kMaxFindingsPerCode per code; not_listed() counts the others by code.
   const std::vector<Finding>& findings() const { return findings_; }
+  const std::map<std::string, uint64_t>& not_listed() const { return not_listed_; }
 
  private:
   explicit Layout(const Image& img) : img_(&img), claims_(img.claims()) {}
   Status add_snapshot_l1s();
   void add_refcount_blocks();
   Status add_bitmap_tables();
+  void add(Finding f);
 
   const Image* img_;
   ClaimMap claims_;
@@ -91,6 +95,7 @@ class Layout {
   std::vector<BitmapTable> bitmap_tables_;
   std::vector<TableVerdict> bitmap_;
   std::vector<Finding> findings_;
+  std::map<std::string, uint64_t> listed_, not_listed_;
 };
 
 // Entries of a bitmap table for a disk of `disk_size` bytes: one per cluster of bitmap bits.

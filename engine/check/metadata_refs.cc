@@ -87,8 +87,18 @@ void reference_header_metadata(const Image& img, const Layout& layout, Reference
                        Referrer{Role::kSnapshotL1, t.snapshot,
                                 img.snapshots().snapshots[static_cast<size_t>(t.snapshot)].entry_offset});
   refcount_structures(img, layout, sink, stats);
-  if (sink.wants_findings())
+  if (sink.wants_findings()) {
     for (const Finding& f : layout.findings()) sink.finding(f);
+    for (const auto& [code, n] : layout.not_listed()) {
+      Category cat = Category::kCorrupt;
+      for (const Finding& f : layout.findings())
+        if (f.code == code) {
+          cat = f.category;
+          break;
+        }
+      sink.findings_not_listed(code, cat, n);
+    }
+  }
 }
 
 void reference_bitmaps(const Image& img, const Layout& layout, ReferenceSink& sink) {

@@ -216,7 +216,8 @@ class Proposer {
     auto sound = [&](uint64_t i, L2Entry& e) {
       if (damaged.count(at(i))) return false;
       e = l2_entry_at(table, i, g_);
-      return e.kind == L2Kind::kNormal && !e.unaligned && !e.reserved && e.host_offset < img_.file_size();
+      return e.kind == L2Kind::kNormal && !e.unaligned && !e.reserved &&
+             data_placement(e, g_, img_.file_size()) == Placement::kInside;
     };
     for (uint64_t a = 1; a + 1 < n; ++a) {
       if (!gap(a)) continue;

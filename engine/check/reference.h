@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "engine/check/finding.h"
 #include "engine/format/role.h"
@@ -33,6 +34,8 @@ class ReferenceSink {
   // Structural problems found on the way; only the first pass wants them.
   virtual bool wants_findings() const { return false; }
   virtual void finding(Finding f) {}
+  // `n` more findings of `code` that were made but not kept (see kMaxFindingsPerCode).
+  virtual void findings_not_listed(const std::string& code, Category category, uint64_t n) {}
   // A sink that only counts may expose its counter: the L2 scan then updates it directly for
   // plain data entries, the hot path of a multi-terabyte check (millions of entries).
   virtual RefCounter* plain_counter() { return nullptr; }

@@ -1,5 +1,6 @@
 #include "engine/format/l2_entry.h"
 
+#include "engine/format/extent.h"
 #include "engine/util/bytes.h"
 
 namespace qcow2 {
@@ -55,7 +56,7 @@ uint64_t data_bytes_needed(const L2Entry& e, const Geometry& g) {
 
 Placement data_placement(const L2Entry& e, const Geometry& g, uint64_t file_size) {
   if (e.host_offset >= file_size) return Placement::kPastEof;
-  return data_bytes_needed(e, g) > file_size - e.host_offset ? Placement::kCut : Placement::kInside;
+  return inside_file(e.host_offset, data_bytes_needed(e, g), file_size) ? Placement::kInside : Placement::kCut;
 }
 
 L2Entry l2_entry_at(std::span<const uint8_t> table, uint64_t index, const Geometry& g) {

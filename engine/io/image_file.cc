@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "engine/format/extent.h"
+
 namespace qcow2 {
 
 Result<ImageFile> ImageFile::open_read_only(const std::string& path) {
@@ -58,7 +60,7 @@ ImageFile::~ImageFile() {
 }
 
 Status ImageFile::read(uint64_t offset, std::span<uint8_t> out) const {
-  if (offset > size_ || out.size() > size_ - offset) {
+  if (!inside_file(offset, out.size(), size_)) {
     return Status::Corruption(fmt::format("{} bytes at offset 0x{:x} lie past the end of the "
                                           "{}-byte file",
                                           out.size(), offset, size_));
