@@ -64,10 +64,16 @@ int run_dump(const Options& opt) {
   Verdict verdict = image_verdict(*img);
   const DumpOptions dopt{opt.flags};
   ShownTables shown;  // an L2 table shared by several L1 entries is printed once
+  std::vector<L1Dump> sources;
+  for (const L1Target& t : targets) {
+    sources.push_back(dump_source(*layout, t));
+    if (sources.back().entries) shown.count(*sources.back().entries);
+  }
   if (opt.print_tables()) {
-    for (const L1Target& t : targets) {
+    for (size_t k = 0; k < targets.size(); ++k) {
+      const L1Target& t = targets[k];
       out.write("\n");
-      Status s = render_l1_dump(*img, *layout, dump_source(*layout, t), shown, dopt, st, out);
+      Status s = render_l1_dump(*img, *layout, sources[k], shown, dopt, st, out);
       if (s.ok()) continue;
       // A snapshot whose L1 table cannot be read is a damaged snapshot table entry.
       if (t.snapshot && s.code() != Code::kIOError)

@@ -77,6 +77,7 @@ class DumpVisitor : public TableVisitor {
     if (v.same_as)
       fmt::format_to(it, " [same L2 table as {} l1 table[{}]: its entries are listed there]", v.same_as->table,
                      v.same_as->l1_index);
+    if (v.pointers > 1) fmt::format_to(it, " [shared: {} L1 entries of this dump name it]", v.pointers);
     b.push_back('\n');
     out_.write({b.data(), b.size()});
     l2_ = {};

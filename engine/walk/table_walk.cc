@@ -18,6 +18,11 @@ std::string l2_pointer_problem(const L1Entry& e, const Geometry& g, uint64_t fil
   return {};
 }
 
+void ShownTables::count(std::span<const uint64_t> l1) {
+  for (uint64_t raw : l1)
+    if (const uint64_t off = raw & kOffsetMask) ++pointers[off];
+}
+
 Status walk_tables(const Image& img, std::string_view title, uint64_t l1_offset, std::span<const uint64_t> l1,
                    TableVisitor& visitor, const ClaimMap* claims, ShownTables* shown) {
   const Geometry& g = img.geometry();
@@ -32,8 +37,9 @@ Status walk_tables(const Image& img, std::string_view title, uint64_t l1_offset,
     v.entry = decode_l1_entry(l1[i], g);
     if (v.entry.used()) v.skipped = l2_pointer_problem(v.entry, g, img.file_size(), owners);
     if (v.entry.used() && v.skipped.empty()) {
-      auto [it, fresh] = seen.try_emplace(v.entry.l2_offset, FirstShown{std::string(title), i});
+      auto [it, fresh] = seen.first.try_emplace(v.entry.l2_offset, FirstShown{std::string(title), i});
       if (!fresh) v.same_as = it->second;
+      if (auto p = seen.pointers.find(v.entry.l2_offset); fresh && p != seen.pointers.end()) v.pointers = p->second;
     }
     visitor.on_l1(v);
     if (!v.entry.used() || !v.skipped.empty() || v.same_as) continue;

@@ -23,7 +23,14 @@ struct FirstShown {
   std::string table;      // the L1 table's title ("Active Snapshot", "snapshot 1")
   uint64_t l1_index = 0;
 };
-using ShownTables = std::unordered_map<uint64_t, FirstShown>;  // L2 offset -> first pointer
+struct ShownTables {
+  std::unordered_map<uint64_t, FirstShown> first;  // L2 offset -> the pointer it was shown for
+  // L2 offset -> how many pointers of the whole output name it (counted before the walk, so
+  // the first showing can say how many more there are); empty when not counted.
+  std::unordered_map<uint64_t, uint64_t> pointers;
+  // Counts the L2 pointers of one L1 table into `pointers`.
+  void count(std::span<const uint64_t> l1);
+};
 
 struct L1Visit {
   uint64_t l1_index = 0;
@@ -33,6 +40,8 @@ struct L1Visit {
   std::string skipped;
   // Set when the table was walked already for an earlier pointer of this output.
   std::optional<FirstShown> same_as;
+  // For the first showing: how many pointers of this output name the table (0: not counted).
+  uint64_t pointers = 0;
 };
 
 struct L2Visit {
