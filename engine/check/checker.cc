@@ -1,7 +1,5 @@
 #include "engine/check/checker.h"
 
-#include <sys/stat.h>
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -100,8 +98,7 @@ void finish_stats(const Image& img, const std::vector<MetaRange>& meta, CheckSta
   st.defrag_release_clusters = st.file_clusters > st.used_clusters ? st.file_clusters - st.used_clusters : 0;
   const uint64_t mapped = st.l2.used + st.l2.zero_alloc + st.l2.compressed;
   if (st.total_clusters > 0 && mapped >= st.total_clusters && st.l1.unused == 0) {
-    struct stat sb {};
-    const bool sparse = ::fstat(img.file().fd(), &sb) == 0 && uint64_t(sb.st_blocks) * 512 < size;
+    const bool sparse = img.file().allocated_bytes() < size;
     st.preallocation = sparse ? "metadata" : "full";
   }
 }

@@ -1,7 +1,6 @@
 #include "engine/check/crypt_check.h"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <optional>
@@ -24,12 +23,6 @@ Finding crypt_finding(const Image& img, std::string msg, std::string fix) {
   return f;
 }
 
-// A hole (never written) reads as zeros in any image; only written bytes are evidence.
-bool is_hole(const Image& img, uint64_t offset) {
-  const off_t data = ::lseek(img.file().fd(), static_cast<off_t>(offset), SEEK_DATA);
-  return data < 0 || static_cast<uint64_t>(data) >= offset + img.geometry().cluster_size;
-}
-
 // The first data cluster of the active image that holds one byte repeated, and that byte.
 std::optional<std::pair<uint64_t, uint8_t>> uniform_cluster(const Image& img, const Layout& layout) {
   const Geometry& g = img.geometry();
@@ -46,7 +39,8 @@ std::optional<std::pair<uint64_t, uint8_t>> uniform_cluster(const Image& img, co
       ++clusters;
       if (!img.read_cluster(d.host_offset, data).ok()) continue;
       if (std::all_of(data.begin(), data.end(), [&](uint8_t b) { return b == data[0]; }) &&
-          (data[0] != 0 || !is_hole(img, d.host_offset)))
+          // A hole (never written) reads as zeros in any image: only written bytes are evidence.
+          (data[0] != 0 || !img.file().is_hole(d.host_offset, g.cluster_size)))
         return std::make_pair(d.host_offset, data[0]);
     }
     if (++tables >= kMaxTables || clusters >= kMaxClusters) break;

@@ -59,6 +59,17 @@ ImageFile::~ImageFile() {
   if (fd_ >= 0) ::close(fd_);
 }
 
+uint64_t ImageFile::allocated_bytes() const {
+  struct stat s {};
+  if (::fstat(fd_, &s) != 0) return 0;
+  return static_cast<uint64_t>(s.st_blocks) * 512;
+}
+
+bool ImageFile::is_hole(uint64_t offset, uint64_t length) const {
+  const off_t data = ::lseek(fd_, static_cast<off_t>(offset), SEEK_DATA);
+  return data < 0 || static_cast<uint64_t>(data) >= offset + length;
+}
+
 Status ImageFile::read(uint64_t offset, std::span<uint8_t> out) const {
   if (!inside_file(offset, out.size(), size_)) {
     return Status::Corruption(fmt::format("{} bytes at offset 0x{:x} lie past the end of the "

@@ -25,6 +25,10 @@ class ImageFile {
   Status read(uint64_t offset, std::span<uint8_t> out) const;
 
   uint64_t size() const { return size_; }
+  // Bytes the file occupies on disk (its allocated blocks); 0 when the system cannot say.
+  uint64_t allocated_bytes() const;
+  // True when [offset, offset + length) is a hole: never written, reads as zeros.
+  bool is_hole(uint64_t offset, uint64_t length) const;
   const std::string& path() const { return path_; }
   int fd() const { return fd_; }
 

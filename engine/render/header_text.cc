@@ -1,7 +1,6 @@
 #include "engine/render/header_text.h"
 
 #include <fmt/format.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 
@@ -46,7 +45,7 @@ void raw_fields(const Image& img, TextSink& out) {
   if (img.extensions().backing_file)
     field_line(out, "backing_file", escape_text(*img.extensions().backing_file));
   field_line(out, "virtual_size", size_bmg(h.size));
-  field_line(out, "disk_size", size_bmg(allocated_bytes(img.file())));
+  field_line(out, "disk_size", size_bmg(img.file().allocated_bytes()));
   field_line(out, "seek_end", fmt::format("{} [0x{:x}]", size_bmg(img.file_size()), img.file_size()));
 }
 
@@ -152,12 +151,6 @@ void problems(const Image& img, const Style& st, TextSink& out) {
 }
 
 }  // namespace
-
-uint64_t allocated_bytes(const ImageFile& f) {
-  struct stat s {};
-  if (::fstat(f.fd(), &s) != 0) return 0;
-  return static_cast<uint64_t>(s.st_blocks) * 512;
-}
 
 void render_header(const Image& img, const Style& st, TextSink& out) {
   if (img.header().incompatible_features & kIncompatCorrupt)

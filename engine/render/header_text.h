@@ -11,7 +11,4 @@ namespace qcow2 {
 // Derived values appear only when the image is walkable, since Geometry is valid only then.
 void render_header(const Image& img, const Style& st, TextSink& out);
 
-// Bytes the file occupies on disk (st_blocks * 512): a sparse image shows how much is real.
-uint64_t allocated_bytes(const ImageFile& f);
-
 }  // namespace qcow2
