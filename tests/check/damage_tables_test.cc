@@ -118,7 +118,7 @@ TEST(L2Entry, UnalignedDataOffsetIsL2Unaligned) {
   EXPECT_EQ(leak[0].cluster, opt(d.cluster));
   // Entry 2 is unallocated: there is no sequential run to interpolate from, but the cluster the
   // offset points into is leaked and nothing else references it: the entry is restored from it.
-  const Finding& f = c.with_code("l2-unaligned")[0];
+  const Finding f = c.with_code("l2-unaligned")[0];
   ASSERT_TRUE(f.proposed.has_value()) << c.describe();
   EXPECT_EQ(*f.proposed, d.before[0]);
   EXPECT_EQ(f.risk, Risk::kRisky);
@@ -245,7 +245,7 @@ TEST(ExtendedL2, SubclusterBothAllocatedAndZeroIsReported) {
   QCOW2_EXPECT_STATUS(c, ImageStatus::kCorrupt, 6);
   // The bytes concerned are the bitmap word (bytes 8..15 of the entry), its zero bit 32.
   expect_entry_finding(c, "l2-subcluster-alloc-and-zero", d.at + 8, 0, 0);
-  const Finding& f = c.with_code("l2-subcluster-alloc-and-zero")[0];
+  const Finding f = c.with_code("l2-subcluster-alloc-and-zero")[0];
   EXPECT_EQ(f.mask, 1ULL << 32);
   EXPECT_EQ(f.width, 8u);
   ASSERT_TRUE(f.proposed.has_value());
