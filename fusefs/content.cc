@@ -27,25 +27,24 @@ bool uses_check(Kind k) {
   }
 }
 
-Content content_of(Fs& fs, const Node& n) {
+Content content_of(Fs& fs, View& v, const Node& n) {
   if (n.kind == Kind::kStatus) {
     // Changes with every percent: never cached, and dated now while the check runs.
-    const CheckOutcome* o = fs.check.done();
-    return {std::make_shared<const std::string>(render_status(o, fs.check.percent())), o != nullptr,
+    const CheckOutcome* o = v.check.done();
+    return {std::make_shared<const std::string>(render_status(o, v.check.percent())), o != nullptr,
             o ? o->finished_at : std::time(nullptr)};
   }
-  const CheckOutcome* o = waits_for_check(n.kind) ? fs.check.wait() : fs.check.done();
+  const CheckOutcome* o = waits_for_check(n.kind) ? v.check.wait() : v.check.done();
   const bool dependent = uses_check(n.kind);
   // Generation 0: rendered before the check finished; such text is replaced once it has.
   const uint64_t generation = dependent && !o ? 0 : 1;
-  const uint64_t ino = ino_of(n);
-  auto text = fs.cache.get(ino, generation);
+  const uint64_t ino = v.ino(n);
+  auto text = v.cache.get(ino, generation);
   if (!text) {
-    text = std::make_shared<const std::string>(render_node(fs.tree, o, n));
-    fs.cache.put(ino, generation, text);
+    text = std::make_shared<const std::string>(render_node(v.tree, o, n));
+    v.cache.put(ino, generation, text);
   }
-  return {std::move(text), !dependent || o != nullptr,
-          dependent && o ? o->finished_at : fs.mount_time};
+  return {std::move(text), !dependent || o != nullptr, dependent && o ? o->finished_at : v.made_at};
 }
 
 }  // namespace qcow2fs

@@ -14,19 +14,32 @@ constexpr std::chrono::milliseconds kQuiet{1000};
 
 }  // namespace
 
-Fs::Fs(std::unique_ptr<qcow2::Image> img, bool read_only_mount)
-    : tree(std::move(img)),
+Fs::Fs(std::shared_ptr<View> first, const MountConfig& mount_config)
+    : config(mount_config),
+      mount_time(std::time(nullptr)),
+      uid(getuid()),
+      gid(getgid()),
       idle(kQuiet,
            [this] {
              // The cache's text is the bulk of what a mount holds; once freed, malloc_trim
              // returns the free pages of every arena (main.cc keeps them otherwise).
-             cache.clear();
+             if (auto v = view()) v->cache.clear();
              malloc_trim(0);
            }),
-      check(tree.image()),
-      read_only(read_only_mount),
-      mount_time(std::time(nullptr)),
-      uid(getuid()),
-      gid(getgid()) {}
+      view_(std::move(first)),
+      generation_(view_->generation) {}
+
+Fs::~Fs() { idle.stop(); }  // first: its thread uses the members below
+
+void Fs::start() {
+  idle.start();
+  // The check frees most of what it used when it ends: a trim is due then as well.
+  view()->check.start([this] { idle.touch(); });
+}
+
+std::shared_ptr<View> Fs::view() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return view_;
+}
 
 }  // namespace qcow2fs

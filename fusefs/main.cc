@@ -7,9 +7,9 @@
 
 #include <fmt/format.h>
 
-#include "engine/io/image.h"
 #include "fusefs/mount.h"
 #include "fusefs/options.h"
+#include "fusefs/view.h"
 
 namespace {
 
@@ -37,9 +37,11 @@ int run(int argc, char** argv) {
   const std::string image = std::filesystem::absolute(opt.image, ec).lexically_normal().string();
   // Opened and validated before mounting: after fuse_daemonize the parent has already exited
   // and could no longer report a failure.
-  auto img = qcow2::Image::open(ec ? opt.image : image);
-  if (!img.ok()) return fail(exit_code_for(img.status()), img.status().message());
-  return serve(opt, std::move(img).value());
+  auto view = open_view(ec ? opt.image : image, 0);
+  if (!view.ok()) return fail(exit_code_for(view.status()), view.status().message());
+  MountConfig config;
+  config.read_only = opt.read_only;
+  return serve(opt, config, std::move(view).value());
 }
 
 }  // namespace

@@ -4,12 +4,14 @@
 
 #include <memory>
 
-#include "engine/io/image.h"
+#include "fusefs/fs.h"
 #include "fusefs/options.h"
+#include "fusefs/view.h"
 
 namespace qcow2fs {
 
-// Serves `img` at opt.mountpoint until unmounted or signalled; returns the exit status.
-int serve(const Options& opt, std::unique_ptr<qcow2::Image> img);
+// Serves the image of `first` at opt.mountpoint until unmounted or signalled; returns the
+// exit status.
+int serve(const Options& opt, const MountConfig& config, std::shared_ptr<View> first);
 
 }  // namespace qcow2fs

@@ -1,0 +1,38 @@
+// One view of the image: everything that depends on its bytes at one moment — the opened
+// image, the tree over it, its check and its rendered texts. A view never changes what it
+// shows. Requests hold the view they started with for their lifetime, so each answers from one
+// consistent image, and every inode number carries its view's generation (inode.h).
+#pragma once
+
+#include <cstdint>
+#include <ctime>
+#include <memory>
+#include <string>
+
+#include "engine/io/image.h"
+#include "fusefs/check_state.h"
+#include "fusefs/render_cache.h"
+#include "fusefs/tree.h"
+
+namespace qcow2fs {
+
+class View {
+ public:
+  View(std::unique_ptr<qcow2::Image> img, uint32_t generation);
+  View(const View&) = delete;
+  View& operator=(const View&) = delete;
+
+  uint64_t ino(const Node& n) const { return ino_of(n, generation); }
+
+  const uint32_t generation;
+  const std::time_t made_at;  // the mtime of its directories
+  Tree tree;
+  RenderCache cache{32u << 20, 4096};
+  // Last: destroyed first, as its thread uses the members above.
+  CheckState check;
+};
+
+// Opens `path` as the view with generation `generation` (its check not started yet).
+qcow2::Result<std::shared_ptr<View>> open_view(const std::string& path, uint32_t generation);
+
+}  // namespace qcow2fs
