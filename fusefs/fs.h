@@ -19,6 +19,7 @@ namespace qcow2fs {
 // How the mount was asked to behave.
 struct MountConfig {
   bool read_only = true;
+  CheckConfig check;
 };
 
 class Fs {

@@ -37,10 +37,15 @@ int run(int argc, char** argv) {
   const std::string image = std::filesystem::absolute(opt.image, ec).lexically_normal().string();
   // Opened and validated before mounting: after fuse_daemonize the parent has already exited
   // and could no longer report a failure.
-  auto view = open_view(ec ? opt.image : image, 0);
+  CheckConfig check;
+  check.skip_backing = opt.base;
+  check.test_hold_path = opt.test_hold_check;
+  check.test_fail = opt.test_fail_check;
+  auto view = open_view(ec ? opt.image : image, 0, check);
   if (!view.ok()) return fail(exit_code_for(view.status()), view.status().message());
   MountConfig config;
   config.read_only = opt.read_only;
+  config.check = check;
   return serve(opt, config, std::move(view).value());
 }
 

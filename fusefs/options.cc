@@ -30,6 +30,12 @@ void split_into(const std::string& list, std::vector<std::string>& out) {
   }
 }
 
+// The value of "name=value" when `item` starts with "name=".
+std::optional<std::string> value_of(const std::string& item, const std::string& name) {
+  if (item.rfind(name + "=", 0) != 0) return std::nullopt;
+  return item.substr(name.size() + 1);
+}
+
 }  // namespace
 
 int fail(int code, const std::string& message) {
@@ -45,6 +51,7 @@ std::optional<int> parse_options(int argc, char** argv, Options& opt) {
   app.add_option("mountpoint", opt.mountpoint, "an existing directory")->required();
   app.add_flag("-f,--foreground", opt.foreground, "stay in the foreground");
   app.add_flag("-d,--debug", opt.debug, "print every FUSE request (implies -f)");
+  app.add_flag("-b,--base", opt.base, "do not require the backing file to exist");
   app.add_option("-o", o_lists, "mount options: ro (default), rw, allow_other, or any libfuse option")
       ->allow_extra_args(false)  // one list per -o: "-o ro IMAGE MNT" keeps its positionals
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
@@ -68,6 +75,10 @@ std::optional<int> parse_options(int argc, char** argv, Options& opt) {
       opt.allow_other = true;
     else if (item == "auto_unmount" || item == "default_permissions")
       continue;  // always on
+    else if (auto path = value_of(item, "test_hold_check"))
+      opt.test_hold_check = *path;
+    else if (item == "test_fail_check")
+      opt.test_fail_check = true;
     else
       opt.passthrough.push_back(item);
   }

@@ -1,4 +1,4 @@
-// qcow2fs's command line: IMAGE MOUNTPOINT [-f] [-d] [-o opt[,opt...]]...
+// qcow2fs's command line: IMAGE MOUNTPOINT [-f] [-d] [-b] [-o opt[,opt...]]...
 #pragma once
 
 #include <optional>
@@ -21,6 +21,9 @@ struct Options {
   bool debug = false;
   bool read_only = true;  // -o ro (the default) or -o rw
   bool allow_other = false;
+  bool base = false;                  // -b: do not require the backing file to exist
+  std::string test_hold_check;        // -o test_hold_check=PATH (for the mount tests)
+  bool test_fail_check = false;       // -o test_fail_check (for the mount tests)
   std::vector<std::string> passthrough;  // other -o options, handed to libfuse
 };
 

@@ -12,7 +12,8 @@ namespace qcow2fs {
 // waited for it before calling).
 std::string render_node(const Tree& tree, const CheckOutcome* outcome, const Node& n);
 
-// The one line of `status`: "<state word> <exit code>", or "checking N%".
+// The one line of `status`: "<state word> <exit code>", "checking N%", or "failed 66" (the
+// image cannot be read through) and "failed 70" (the check broke down).
 std::string render_status(const CheckOutcome* outcome, unsigned percent);
 
 }  // namespace qcow2fs

@@ -18,7 +18,7 @@ namespace qcow2fs {
 
 class View {
  public:
-  View(std::unique_ptr<qcow2::Image> img, uint32_t generation);
+  View(std::unique_ptr<qcow2::Image> img, uint32_t generation, const CheckConfig& check_config);
   View(const View&) = delete;
   View& operator=(const View&) = delete;
 
@@ -33,6 +33,7 @@ class View {
 };
 
 // Opens `path` as the view with generation `generation` (its check not started yet).
-qcow2::Result<std::shared_ptr<View>> open_view(const std::string& path, uint32_t generation);
+qcow2::Result<std::shared_ptr<View>> open_view(const std::string& path, uint32_t generation,
+                                               const CheckConfig& check_config);
 
 }  // namespace qcow2fs
