@@ -50,6 +50,12 @@ struct stat attr_of(Fs& fs, fuse_ino_t ino, const OpenFile& open) {
   return st;
 }
 
+struct stat unmeasured_attr_of(Fs& fs, View& v, const Node& n) {
+  struct stat st = base_attr(fs, v.ino(n), false);
+  set_times(st, std::time(nullptr));
+  return st;
+}
+
 double attr_timeout(const Node& n, View& v) {
   if (Tree::is_dir(n)) return kEntryTimeout;
   return uses_check(n.kind) && !v.check.done() ? 0.0 : kEntryTimeout;

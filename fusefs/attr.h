@@ -39,6 +39,11 @@ struct stat attr_of(Fs& fs, View& v, const Node& n);
 // size of the handle's own text, so a reader's view stays whole even if the file changed.
 struct stat attr_of(Fs& fs, fuse_ino_t ino, const OpenFile& open);
 
+// Attributes for a lookup of a file that needs the check before it is done: all but the size,
+// which only the finished check can tell, and valid for no time (attr_timeout is 0), so every
+// stat asks with a getattr, which waits (parked) for the check.
+struct stat unmeasured_attr_of(Fs& fs, View& v, const Node& n);
+
 // How long the kernel may trust the attributes: long for final text, not at all for text that
 // will change when the check finishes.
 double attr_timeout(const Node& n, View& v);

@@ -24,6 +24,12 @@ constexpr unsigned kTestHookPercent = 50;  // after the reference walk, before t
 CheckState::~CheckState() {
   cancel();
   if (thread_.joinable()) thread_.join();
+  // Never started (the mount failed before): nobody else will answer the waiters.
+  std::unique_lock<std::mutex> lock(mu_);
+  if (finished_) return;
+  lock.unlock();
+  outcome_.result.emplace(qcow2::Status::Cancelled("the check never started"));
+  publish();
 }
 
 void CheckState::start(std::function<void()> on_finish) {
@@ -50,7 +56,7 @@ void CheckState::run() {
   bool cancelled = false;
   {
     // Stays out of the way of the mount's first requests (measured: a running check makes the
-    // first `cat header` some 7 ms slower even at the lowest priority), unless a file waits.
+    // first `cat header` some 7 ms slower even at the lowest priority), unless a request waits.
     std::unique_lock<std::mutex> lock(mu_);
     cv_.wait_for(lock, kStartDelay, [this] { return wanted_ || cancel_.load(); });
     cancelled = cancel_.load();
@@ -105,10 +111,20 @@ void CheckState::pause_for_test_hook() const {
 
 void CheckState::publish() {
   outcome_.finished_at = std::time(nullptr);
-  std::lock_guard<std::mutex> lock(mu_);
-  finished_ = true;
-  percent_.store(100);
-  cv_.notify_all();
+  std::vector<std::pair<uint64_t, Waiter>> waiters;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    finished_ = true;
+    percent_.store(100);
+    waiters.swap(waiters_);
+  }
+  for (auto& [id, w] : waiters) {
+    try {
+      w(outcome_);
+    } catch (...) {
+      // A waiter answers its own request and catches its own errors; nothing is left to do.
+    }
+  }
 }
 
 const CheckOutcome* CheckState::done() const {
@@ -116,12 +132,27 @@ const CheckOutcome* CheckState::done() const {
   return finished_ ? &outcome_ : nullptr;
 }
 
-const CheckOutcome* CheckState::wait() const {
-  std::unique_lock<std::mutex> lock(mu_);
-  wanted_ = true;
+uint64_t CheckState::add_waiter(Waiter w) {
+  uint64_t id = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (finished_) return 0;
+    wanted_ = true;
+    id = next_waiter_++;
+    waiters_.emplace_back(id, std::move(w));
+  }
   cv_.notify_all();
-  cv_.wait(lock, [this] { return finished_ || !started_; });
-  return finished_ ? &outcome_ : nullptr;
+  return id;
+}
+
+bool CheckState::remove_waiter(uint64_t id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto it = waiters_.begin(); it != waiters_.end(); ++it) {
+    if (it->first != id) continue;
+    waiters_.erase(it);
+    return true;
+  }
+  return false;
 }
 
 }  // namespace qcow2fs

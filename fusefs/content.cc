@@ -3,15 +3,8 @@
 #include "fusefs/render_node.h"
 
 namespace qcow2fs {
-namespace {
 
-// Files that are meaningless without the check's result: they wait for it rather than show
-// a partial answer that a script could mistake for the real one.
-bool waits_for_check(Kind k) {
-  return k == Kind::kClusters || k == Kind::kReportTxt || k == Kind::kReportJson;
-}
-
-}  // namespace
+bool needs_check(Kind k) { return k == Kind::kClusters || k == Kind::kReportTxt || k == Kind::kReportJson; }
 
 bool uses_check(Kind k) {
   switch (k) {
@@ -28,13 +21,12 @@ bool uses_check(Kind k) {
 }
 
 Content content_of(Fs& fs, View& v, const Node& n) {
+  const CheckOutcome* o = v.check.done();
   if (n.kind == Kind::kStatus) {
     // Changes with every percent: never cached, and dated now while the check runs.
-    const CheckOutcome* o = v.check.done();
     return {std::make_shared<const std::string>(render_status(o, v.check.percent())), o != nullptr,
             o ? o->finished_at : std::time(nullptr)};
   }
-  const CheckOutcome* o = waits_for_check(n.kind) ? v.check.wait() : v.check.done();
   const bool dependent = uses_check(n.kind);
   // Generation 0: rendered before the check finished; such text is replaced once it has.
   const uint64_t generation = dependent && !o ? 0 : 1;

@@ -18,9 +18,13 @@ struct Content {
 
 // Whether a node's text depends on the check (findings, computed counts, the report).
 bool uses_check(Kind k);
+// Whether a node's text is meaningless without the check's result (report.txt, report.json,
+// clusters): requests for it are parked until the check is done (parking.h) rather than shown
+// a partial answer that a script could mistake for the real one.
+bool needs_check(Kind k);
 
-// Renders file node `n` of view `v` (cached when it is final or stable until the check
-// finishes). report.txt, report.json and clusters wait for the check.
+// Renders file node `n` of view `v`, or takes it from the view's cache. For a node that
+// needs_check, call only once the check is done.
 Content content_of(Fs& fs, View& v, const Node& n);
 
 }  // namespace qcow2fs

@@ -37,6 +37,18 @@ void Fs::start() {
   view()->check.start([this] { idle.touch(); });
 }
 
+void Fs::stop() {
+  idle.stop();
+  parking.stop();
+  std::shared_ptr<View> last;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    last = std::move(view_);
+  }
+  if (last) last->check.cancel();
+  last.reset();  // joins the check, whose waiters answer what is still parked
+}
+
 std::shared_ptr<View> Fs::view() const {
   std::lock_guard<std::mutex> lock(mu_);
   return view_;

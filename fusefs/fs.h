@@ -1,5 +1,5 @@
 // The state of one mount, shared by every FUSE operation: the current view of the image, the
-// idle trimmer, open handles and the mount's options. Reached from a request through
+// idle trimmer, parked requests, open handles and the mount's options. Reached from a request through
 // fuse_req_userdata.
 #pragma once
 
@@ -12,6 +12,7 @@
 
 #include "fusefs/idle_trim.h"
 #include "fusefs/open_files.h"
+#include "fusefs/parking.h"
 #include "fusefs/view.h"
 
 namespace qcow2fs {
@@ -31,6 +32,9 @@ class Fs {
 
   // Starts the idle trimmer and the first check; call after fuse_daemonize.
   void start();
+  // After the request loop: cancels the check and answers what is parked on it, while the
+  // session can still carry the replies.
+  void stop();
 
   // The view requests answer from now.
   std::shared_ptr<View> view() const;
@@ -41,6 +45,7 @@ class Fs {
   const uid_t uid;
   const gid_t gid;
   IdleTrim idle;
+  Parking parking;  // before the view: the view's check answers parked requests as it ends
   OpenFiles open_files;
 
  private:

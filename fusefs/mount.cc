@@ -71,6 +71,9 @@ int serve(const Options& opt, const MountConfig& config, std::shared_ptr<View> f
     fuse_loop_cfg_set_max_threads(cfg, 16);
     const int rc = fuse_session_loop_mt(s.se, cfg);
     fuse_loop_cfg_destroy(cfg);
+    // A signal (SIGTERM) ends the loop with the check perhaps still running: cancelled here,
+    // and every parked request answered, while the session can still carry the replies.
+    fs.stop();
     // The signal handlers leave the signal number as the loop's result: a clean stop.
     if (rc != 0 && rc != SIGINT && rc != SIGTERM && rc != SIGHUP) status = kExitMount;
   }

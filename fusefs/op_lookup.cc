@@ -3,6 +3,11 @@
 
 namespace qcow2fs {
 
+// Never waits for the check: libfuse 3.14 does not ask the kernel for parallel directory
+// operations (do_init never sends FUSE_PARALLEL_DIROPS), so while one lookup in a directory is
+// unanswered the kernel holds every other lookup there, `cat header` included. A file that
+// needs the check is answered without its size and with attributes valid for no time; the
+// getattr that every stat then sends is the request that waits (parked, op_getattr.cc).
 void op_lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
   guarded(req, [&] {
     Fs& fs = fs_of(req);
@@ -19,8 +24,13 @@ void op_lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
       return;
     }
     e.ino = v.ino(*n);
-    e.attr = attr_of(fs, v, *n);
-    e.attr_timeout = attr_timeout(*n, v);
+    if (needs_check(n->kind) && !v.check.done()) {
+      e.attr = unmeasured_attr_of(fs, v, *n);
+      e.attr_timeout = 0.0;
+    } else {
+      e.attr = attr_of(fs, v, *n);
+      e.attr_timeout = attr_timeout(*n, v);
+    }
     fuse_reply_entry(req, &e);
   });
 }
