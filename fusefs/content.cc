@@ -30,12 +30,7 @@ Content content_of(Fs& fs, View& v, const Node& n) {
   const bool dependent = uses_check(n.kind);
   // Generation 0: rendered before the check finished; such text is replaced once it has.
   const uint64_t generation = dependent && !o ? 0 : 1;
-  const uint64_t ino = v.ino(n);
-  auto text = v.cache.get(ino, generation);
-  if (!text) {
-    text = std::make_shared<const std::string>(render_node(v.tree, o, n));
-    v.cache.put(ino, generation, text);
-  }
+  auto text = v.cache.get(v.ino(n), generation, [&] { return render_node(v.tree, o, n); });
   return {std::move(text), !dependent || o != nullptr, dependent && o ? o->finished_at : v.made_at};
 }
 

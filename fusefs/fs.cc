@@ -26,6 +26,7 @@ Fs::Fs(std::shared_ptr<View> first, const MountConfig& mount_config)
              if (auto v = view()) v->cache.clear();
              malloc_trim(0);
            }),
+      open_files(mount_config.max_open_text),
       view_(std::move(first)),
       generation_(view_->generation) {}
 

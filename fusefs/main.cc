@@ -45,6 +45,7 @@ int run(int argc, char** argv) {
   if (!view.ok()) return fail(exit_code_for(view.status()), view.status().message());
   MountConfig config;
   config.read_only = opt.read_only;
+  config.max_open_text = opt.max_open_text;
   config.check = check;
   return serve(opt, config, std::move(view).value());
 }

@@ -6,18 +6,21 @@
 namespace qcow2fs {
 namespace {
 
-// Renders the whole file and keeps it in the handle: every read through this handle sees the same text, and its size is exactly what
+// Renders the whole file (or shares the rendering other handles hold) and keeps it in the
+// handle: every read through this handle sees the same text, and its size is exactly what
 // getattr reported.
 void open_file(Fs& fs, View& v, const Node& n, fuse_req_t req, fuse_file_info fi) {
   auto file = std::make_unique<OpenFile>(OpenFile{n, content_of(fs, v, n)});
   const bool final = file->content.final;
-  fi.fh = fs.open_files.add(std::move(file));
+  const auto fh = fs.open_files.add(std::move(file));
+  if (!fh) return (void)fuse_reply_err(req, ENOMEM);  // past -o max_open_text
+  fi.fh = *fh;
   fi.keep_cache = 0;
   // Final text is the same for every handle of this inode, so the page cache may serve it
   // (mmap, tar). Text that changes when the check finishes bypasses it: a cache page filled
   // through one handle must never be read through another that holds a different rendering.
   fi.direct_io = final ? 0 : 1;
-  if (fuse_reply_open(req, &fi) != 0) fs.open_files.release(fi.fh);  // no release follows
+  if (fuse_reply_open(req, &fi) != 0) fs.open_files.release(*fh);  // no release follows
 }
 
 }  // namespace

@@ -13,6 +13,9 @@ Options given with -o (comma-separated, -o may repeat):
   ro            read-only mount (the default): every change fails with EROFS
   rw            read-write mount (no file is writable yet)
   allow_other   let other users see the mount (needs user_allow_other for non-root)
+  max_open_text=SIZE
+                text that open files may pin (default 512M; K, M, G suffixes); past it
+                open fails with ENOMEM
   other         passed to libfuse (e.g. fsname=..., max_read=...)
 auto_unmount and default_permissions are always on.
 
@@ -28,6 +31,26 @@ void split_into(const std::string& list, std::vector<std::string>& out) {
     if (comma == std::string::npos) break;
     start = comma + 1;
   }
+}
+
+// "512M", "1G", "4096": bytes, with binary K, M, G suffixes.
+std::optional<size_t> parse_size(const std::string& s) {
+  if (s.empty() || s[0] < '0' || s[0] > '9') return std::nullopt;  // stoull takes "-1"
+  size_t end = 0;
+  unsigned long long v = 0;
+  try {
+    v = std::stoull(s, &end, 10);
+  } catch (...) {
+    return std::nullopt;
+  }
+  const std::string unit = s.substr(end);
+  int shift = 0;
+  if (unit == "K" || unit == "k") shift = 10;
+  else if (unit == "M" || unit == "m") shift = 20;
+  else if (unit == "G" || unit == "g") shift = 30;
+  else if (!unit.empty()) return std::nullopt;
+  if (v > (~0ULL >> shift)) return std::nullopt;
+  return static_cast<size_t>(v << shift);
 }
 
 // The value of "name=value" when `item` starts with "name=".
@@ -75,7 +98,11 @@ std::optional<int> parse_options(int argc, char** argv, Options& opt) {
       opt.allow_other = true;
     else if (item == "auto_unmount" || item == "default_permissions")
       continue;  // always on
-    else if (auto path = value_of(item, "test_hold_check"))
+    else if (auto v = value_of(item, "max_open_text")) {
+      const auto bytes = parse_size(*v);
+      if (!bytes) return fail(kExitUsage, fmt::format("-o {}: not a size such as 512M (see --help)", item));
+      opt.max_open_text = *bytes;
+    } else if (auto path = value_of(item, "test_hold_check"))
       opt.test_hold_check = *path;
     else if (item == "test_fail_check")
       opt.test_fail_check = true;

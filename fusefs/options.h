@@ -22,6 +22,7 @@ struct Options {
   bool read_only = true;  // -o ro (the default) or -o rw
   bool allow_other = false;
   bool base = false;                  // -b: do not require the backing file to exist
+  size_t max_open_text = 512u << 20;  // -o max_open_text=SIZE
   std::string test_hold_check;        // -o test_hold_check=PATH (for the mount tests)
   bool test_fail_check = false;       // -o test_fail_check (for the mount tests)
   std::vector<std::string> passthrough;  // other -o options, handed to libfuse
