@@ -1,6 +1,7 @@
 #include "fusefs/content.h"
 
 #include "fusefs/render_node.h"
+#include "fusefs/status_text.h"
 
 namespace qcow2fs {
 
@@ -24,7 +25,7 @@ Content content_of(Fs& fs, View& v, const Node& n) {
   const CheckOutcome* o = v.check.done();
   if (n.kind == Kind::kStatus) {
     // Changes with every percent: never cached, and dated now while the check runs.
-    return {std::make_shared<const std::string>(render_status(o, v.check.percent())), o != nullptr,
+    return {std::make_shared<const std::string>(status_text(fs, v)), o != nullptr,
             o ? o->finished_at : std::time(nullptr)};
   }
   const bool dependent = uses_check(n.kind);

@@ -20,6 +20,7 @@ namespace qcow2fs {
 // How the mount was asked to behave.
 struct MountConfig {
   bool read_only = true;
+  bool force_share = false;  // -U: mounted although a writer held QEMU's lock
   size_t max_open_text = 512u << 20;
   CheckConfig check;
 };

@@ -20,7 +20,7 @@ Options given with -o (comma-separated, -o may repeat):
 auto_unmount and default_permissions are always on.
 
 Exit status: 0 unmounted cleanly, 64 usage, 65 not a qcow2 image, 66 cannot open the image,
-71 the mount failed. See man qcow2fs.)";
+71 the mount failed, 75 a running VM writes the image (see -U). See man qcow2fs.)";
 
 void split_into(const std::string& list, std::vector<std::string>& out) {
   size_t start = 0;
@@ -75,6 +75,8 @@ std::optional<int> parse_options(int argc, char** argv, Options& opt) {
   app.add_flag("-f,--foreground", opt.foreground, "stay in the foreground");
   app.add_flag("-d,--debug", opt.debug, "print every FUSE request (implies -f)");
   app.add_flag("-b,--base", opt.base, "do not require the backing file to exist");
+  app.add_flag("-U,--force-share", opt.force_share,
+               "mount even while a running VM writes the image (its metadata may be torn)");
   app.add_option("-o", o_lists, "mount options: ro (default), rw, allow_other, or any libfuse option")
       ->allow_extra_args(false)  // one list per -o: "-o ro IMAGE MNT" keeps its positionals
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);

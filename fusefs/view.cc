@@ -1,10 +1,14 @@
 #include "fusefs/view.h"
 
+#include "engine/io/qemu_locks.h"
+
 namespace qcow2fs {
 
-View::View(std::unique_ptr<qcow2::Image> img, uint32_t gen, const CheckConfig& check_config)
+View::View(std::unique_ptr<qcow2::Image> img, uint32_t gen, const CheckConfig& check_config,
+           std::string in_use_by)
     : generation(gen % kGenerations),
       made_at(std::time(nullptr)),
+      in_use(std::move(in_use_by)),
       tree(std::move(img)),
       check(tree.image(), check_config) {}
 
@@ -12,7 +16,14 @@ qcow2::Result<std::shared_ptr<View>> open_view(const std::string& path, uint32_t
                                                const CheckConfig& check_config) {
   auto img = qcow2::Image::open(path);
   if (!img.ok()) return img.status();
-  return std::make_shared<View>(std::move(img).value(), generation, check_config);
+  std::string in_use = writer_of(**img);
+  return std::make_shared<View>(std::move(img).value(), generation, check_config, std::move(in_use));
+}
+
+std::string writer_of(const qcow2::Image& img) {
+  auto locks = qcow2::probe_qemu_locks(img.file());
+  if (!locks.ok() || !locks->in_use()) return {};
+  return locks->describe();
 }
 
 }  // namespace qcow2fs

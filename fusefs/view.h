@@ -18,7 +18,9 @@ namespace qcow2fs {
 
 class View {
  public:
-  View(std::unique_ptr<qcow2::Image> img, uint32_t generation, const CheckConfig& check_config);
+  // `in_use` describes a writer holding QEMU's lock when the view was made ("" when none).
+  View(std::unique_ptr<qcow2::Image> img, uint32_t generation, const CheckConfig& check_config,
+       std::string in_use);
   View(const View&) = delete;
   View& operator=(const View&) = delete;
 
@@ -26,6 +28,7 @@ class View {
 
   const uint32_t generation;
   const std::time_t made_at;  // the mtime of its directories
+  const std::string in_use;
   Tree tree;
   RenderCache cache{32u << 20, 4096};
   // Last: destroyed first, as its thread uses the members above.
@@ -35,5 +38,8 @@ class View {
 // Opens `path` as the view with generation `generation` (its check not started yet).
 qcow2::Result<std::shared_ptr<View>> open_view(const std::string& path, uint32_t generation,
                                                const CheckConfig& check_config);
+
+// What QEMU's locks say about a writer: its description, or "" when nobody writes the image.
+std::string writer_of(const qcow2::Image& img);
 
 }  // namespace qcow2fs

@@ -1,0 +1,26 @@
+#include "fusefs/status_text.h"
+
+#include <fmt/format.h>
+
+#include "fusefs/fs.h"
+
+namespace qcow2fs {
+
+std::string status_line(const CheckOutcome* o, unsigned percent) {
+  if (!o) return fmt::format("checking {}%\n", percent);
+  if (o->internal_error) return "failed 70\n";  // qcow2-dump's exit status for an internal error
+  const qcow2::CheckResult* r = o->ok();
+  // An image that cannot be read through gets qcow2-dump's "cannot open" status.
+  if (!r) return "failed 66\n";
+  return fmt::format("{} {}\n", qcow2::status_word(r->status), qcow2::exit_code(r->status));
+}
+
+std::string status_text(Fs& fs, View& v) {
+  std::string out = status_line(v.check.done(), v.check.percent());
+  if (!v.in_use.empty())
+    out += fmt::format("{}: its metadata may be torn{}\n", v.in_use,
+                       fs.config.force_share ? "; mounted with -U (--force-share)" : "");
+  return out;
+}
+
+}  // namespace qcow2fs
