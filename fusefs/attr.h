@@ -12,10 +12,11 @@
 
 namespace qcow2fs {
 
-// Names never change within a view: the kernel may keep them.
+// Names never change within a view: the kernel may keep them (a new view has them dropped).
 inline constexpr double kEntryTimeout = 60.0;
 
-// An open file: the text rendered at open(), served to every read through this handle.
+// An open file: the text rendered at open(), served to every read through this handle, even
+// after the view it came from has been replaced.
 struct OpenFile {
   Node node;
   Content content;
@@ -30,15 +31,14 @@ struct Target {
 };
 
 // Resolves `ino` in the current view into `out`; else returns the errno to answer: ESTALE for
-// an inode of another view (the kernel then looks its name up again), ENOENT for none.
+// an inode of a replaced view (the kernel then looks its name up again), ENOENT for none.
 int resolve(Fs& fs, fuse_ino_t ino, Target& out);
 
 // Attributes of `n`; files are rendered (or taken from the cache) to report their exact size.
 struct stat attr_of(Fs& fs, View& v, const Node& n);
 // Attributes through an open handle (fstat, the kernel's size refresh before a read): the
-// size of the handle's own text, so a reader's view stays whole even if the file changed.
+// size of the handle's own text, so a reader's file stays whole even after the image changed.
 struct stat attr_of(Fs& fs, fuse_ino_t ino, const OpenFile& open);
-
 // Attributes for a lookup of a file that needs the check before it is done: all but the size,
 // which only the finished check can tell, and valid for no time (attr_timeout is 0), so every
 // stat asks with a getattr, which waits (parked) for the check.
@@ -53,10 +53,10 @@ double attr_timeout(const Node& n, View& v);
 inline int refuse_change(const Fs& fs) { return fs.config.read_only ? EROFS : EACCES; }
 
 // Runs an operation body; an exception (allocation failure) must not cross libfuse's C frames.
-// The request counts as activity: the idle trimmer waits until it is over.
+// The request counts as activity: the housekeeper does not trim until it is over.
 template <class F>
 void guarded(fuse_req_t req, F&& body) {
-  IdleTrim::Busy busy(fs_of(req).idle);
+  Housekeeper::Busy busy(fs_of(req).housekeeper);
   try {
     body();
   } catch (...) {

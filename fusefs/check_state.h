@@ -41,7 +41,7 @@ struct CheckOutcome {
   bool internal_error = false;  // an exception stopped it (result says which)
 
   const qcow2::CheckResult* ok() const { return result && result->ok() ? &result->value() : nullptr; }
-  // Stopped because the mount ended: nobody will see this outcome.
+  // Stopped because the mount ended or the view was replaced: nobody will see this outcome.
   bool cancelled() const {
     return result && !result->ok() && result->status().code() == qcow2::Code::kCancelled;
   }

@@ -22,12 +22,11 @@ bool uses_check(Kind k) {
 }
 
 Content content_of(Fs& fs, View& v, const Node& n) {
-  const CheckOutcome* o = v.check.done();
   if (n.kind == Kind::kStatus) {
-    // Changes with every percent: never cached, and dated now while the check runs.
-    return {std::make_shared<const std::string>(status_text(fs, v)), o != nullptr,
-            o ? o->finished_at : std::time(nullptr)};
+    // Changes with every percent: never cached, and dated now.
+    return {std::make_shared<const std::string>(status_text(fs, v)), false, std::time(nullptr)};
   }
+  const CheckOutcome* o = v.check.done();
   const bool dependent = uses_check(n.kind);
   // Generation 0: rendered before the check finished; such text is replaced once it has.
   const uint64_t generation = dependent && !o ? 0 : 1;

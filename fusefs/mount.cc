@@ -65,7 +65,7 @@ int serve(const Options& opt, const MountConfig& config, std::shared_ptr<View> f
     s.mounted = true;
     // After this the parent has exited 0: anything that can fail was checked before.
     if (fuse_daemonize(opt.foreground ? 1 : 0) != 0) return fail(kExitMount, "cannot daemonize");
-    fs.start();
+    fs.start(s.se);
 
     fuse_loop_config* cfg = fuse_loop_cfg_create();
     fuse_loop_cfg_set_max_threads(cfg, 16);
@@ -73,7 +73,7 @@ int serve(const Options& opt, const MountConfig& config, std::shared_ptr<View> f
     fuse_loop_cfg_destroy(cfg);
     // A signal (SIGTERM) ends the loop with the check perhaps still running: cancelled here,
     // and every parked request answered, while the session can still carry the replies.
-    fs.stop();
+    fs.stop(s.se);
     // The signal handlers leave the signal number as the loop's result: a clean stop.
     if (rc != 0 && rc != SIGINT && rc != SIGTERM && rc != SIGHUP) status = kExitMount;
   }

@@ -1,5 +1,5 @@
-// Mounting and serving: session, signal handlers, mount, daemonize, the background check and
-// the request loop, then a clean unmount.
+// Mounting and serving: session, signal handlers, mount, daemonize, the mount's threads and
+// the request loop, then a clean stop and unmount.
 #pragma once
 
 #include <memory>

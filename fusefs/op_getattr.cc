@@ -14,7 +14,7 @@ void reply_attr(Fs& fs, View& v, const Node& n, fuse_req_t req) {
 void op_getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   guarded(req, [&] {
     Fs& fs = fs_of(req);
-    // Through an open handle: the size of that handle's text.
+    // Through an open handle: the size of that handle's text, whichever view it came from.
     const auto name = node_of(ino);
     if (fi && fi->fh && name && !Tree::is_dir(name->node)) {
       const auto& open = *reinterpret_cast<const OpenFile*>(fi->fh);

@@ -19,7 +19,8 @@ void op_lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
     e.entry_timeout = kEntryTimeout;
     auto n = v.tree.lookup(dir.node, name);
     if (!n) {
-      // ino 0: a negative entry the kernel may remember, since names never appear later.
+      // ino 0: a negative entry the kernel may remember, since names never appear within a
+      // view (a new view drops the directories they were looked up in).
       fuse_reply_entry(req, &e);
       return;
     }
@@ -31,7 +32,9 @@ void op_lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
       e.attr = attr_of(fs, v, *n);
       e.attr_timeout = attr_timeout(*n, v);
     }
-    fuse_reply_entry(req, &e);
+    // Counted before the reply: the kernel may forget it as soon as it has it.
+    fs.known.add(e.ino);
+    if (fuse_reply_entry(req, &e) != 0) fs.known.forget(e.ino, 1);
   });
 }
 

@@ -7,7 +7,8 @@
 namespace qcow2fs {
 
 // Offsets (cookies): 1 after ".", 2 after "..", and 2 + the tree's position after a child, so
-// a listing resumes in O(1) from any cookie and nothing is kept between calls.
+// a listing resumes in O(1) from any cookie and nothing is kept between calls. A listing that
+// spans a change of the image ends with ESTALE: its directory belongs to the old view.
 void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info*) {
   guarded(req, [&] {
     Fs& fs = fs_of(req);

@@ -218,6 +218,27 @@ Node Tree::parent(const Node& n) const {
   }
 }
 
+std::string Tree::name_of(const Node& n) const {
+  auto fixed = [&](const auto& children) -> std::string {
+    for (const Fixed& c : children)
+      if (c.kind == n.kind) return c.name;
+    return {};
+  };
+  const auto& ext = img_->extensions().all;
+  switch (n.kind) {
+    case Kind::kRoot: return {};
+    case Kind::kExtension: return n.index < ext.size() ? qcow2::extension_file_name(ext[n.index], n.index) : "";
+    case Kind::kSnapshotsError:
+    case Kind::kL2Error: return "ERROR";
+    case Kind::kSnapshotDir: return snapshot(n.snap) ? snapshot_dir_name(n.snap) : "";
+    case Kind::kL2:
+    case Kind::kRefBlock: return fmt::to_string(n.index);
+    case Kind::kRefTable: return "table";
+    case Kind::kCtlReadme: return "README";
+    default: return n.snap ? fixed(kSnapshotChildren) : fixed(kRootChildren);
+  }
+}
+
 std::optional<Node> Tree::lookup(const Node& dir, std::string_view name) const {
   switch (dir.kind) {
     case Kind::kRoot: return lookup_fixed(kRootChildren, 0, name);
