@@ -50,7 +50,6 @@ class Fs {
 
   // The view requests answer from now.
   std::shared_ptr<View> view() const;
-  uint32_t generation() const { return generation_.load(); }
 
   // Opens the image again and serves that from now on: swaps the view, cancels the old check,
   // and has the kernel drop the names it caches. For a changed image, and for the mount's own
@@ -79,7 +78,7 @@ class Fs {
   Invalidator invalidator_;
   mutable std::mutex mu_;
   std::shared_ptr<View> view_;
-  std::atomic<uint32_t> generation_{0};
+  std::atomic<uint32_t> generation_{0};  // view_'s, readable without mu_
   ImageChange change_;
   std::optional<ImageStamp> last_noticed_;  // the image as the last notice_change saw it
   std::mutex reopen_mu_;  // one re-open at a time

@@ -38,9 +38,4 @@ void OpenFiles::release(uint64_t fh) {
   }
 }
 
-size_t OpenFiles::pinned_bytes() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return pinned_;
-}
-
 }  // namespace qcow2fs

@@ -33,9 +33,6 @@ class OpenFiles {
   // Frees the handle `fh` names (0 and unknown values are ignored).
   void release(uint64_t fh);
 
-  // Bytes of distinct text that open handles hold now.
-  size_t pinned_bytes() const;
-
  private:
   struct Pin {
     size_t bytes = 0;
@@ -43,7 +40,7 @@ class OpenFiles {
   };
 
   const size_t max_text_bytes_;
-  mutable std::mutex mu_;
+  std::mutex mu_;
   std::unordered_map<uint64_t, std::unique_ptr<OpenFile>> files_;
   std::unordered_map<const std::string*, Pin> pins_;
   size_t pinned_ = 0;

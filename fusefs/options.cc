@@ -100,16 +100,16 @@ std::optional<int> parse_options(int argc, char** argv, Options& opt) {
       opt.allow_other = true;
     else if (item == "auto_unmount" || item == "default_permissions")
       continue;  // always on
-    else if (auto v = value_of(item, "max_open_text")) {
-      const auto bytes = parse_size(*v);
-      if (!bytes) return fail(kExitUsage, fmt::format("-o {}: not a size such as 512M (see --help)", item));
-      opt.max_open_text = *bytes;
-    } else if (auto path = value_of(item, "test_hold_check"))
+    else if (auto size = value_of(item, "max_open_text"))
+      opt.max_open_text = parse_size(*size).value_or(0);
+    else if (auto path = value_of(item, "test_hold_check"))
       opt.test_hold_check = *path;
     else if (item == "test_fail_check")
       opt.test_fail_check = true;
     else
       opt.passthrough.push_back(item);
+    if (opt.max_open_text == 0)  // this item's size was bad (or 0, which no file fits in)
+      return fail(kExitUsage, fmt::format("-o {}: not a size such as 512M (see --help)", item));
   }
   return std::nullopt;
 }
