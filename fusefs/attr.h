@@ -4,7 +4,7 @@
 
 #include <sys/stat.h>
 
-#include <optional>
+#include <memory>
 
 #include "fusefs/content.h"
 #include "fusefs/fs.h"
@@ -12,10 +12,11 @@
 
 namespace qcow2fs {
 
-// Names never change during a mount (the image is never written): the kernel may keep them.
+// Names never change within a view: the kernel may keep them (a new view has them dropped).
 inline constexpr double kEntryTimeout = 60.0;
 
-// An open file: the text rendered at open(), served to every read through this handle.
+// An open file: the text rendered at open(), served to every read through this handle, even
+// after the view it came from has been replaced.
 struct OpenFile {
   Node node;
   Content content;
@@ -23,26 +24,39 @@ struct OpenFile {
 
 inline Fs& fs_of(fuse_req_t req) { return *static_cast<Fs*>(fuse_req_userdata(req)); }
 
-// The node an inode number names, if it exists in this image's tree.
-std::optional<Node> existing(Fs& fs, fuse_ino_t ino);
+// What a request is about: a node, and the view (held for the request's lifetime) it is in.
+struct Target {
+  std::shared_ptr<View> view;
+  Node node;
+};
+
+// Resolves `ino` in the current view into `out`; else returns the errno to answer: ESTALE for
+// an inode of a replaced view (the kernel then looks its name up again), ENOENT for none.
+int resolve(Fs& fs, fuse_ino_t ino, Target& out);
 
 // Attributes of `n`; files are rendered (or taken from the cache) to report their exact size.
-// `open` gives the size of that open handle's text instead.
-struct stat attr_of(Fs& fs, const Node& n, const OpenFile* open = nullptr);
+struct stat attr_of(Fs& fs, View& v, const Node& n);
+// Attributes through an open handle (fstat, the kernel's size refresh before a read): the
+// size of the handle's own text, so a reader's file stays whole even after the image changed.
+struct stat attr_of(Fs& fs, fuse_ino_t ino, const OpenFile& open);
+// Attributes for a lookup of a file that needs the check before it is done: all but the size,
+// which only the finished check can tell, and valid for no time (attr_timeout is 0), so every
+// stat asks with a getattr, which waits (parked) for the check.
+struct stat unmeasured_attr_of(Fs& fs, View& v, const Node& n);
 
 // How long the kernel may trust the attributes: long for final text, not at all for text that
 // will change when the check finishes.
-double attr_timeout(const Node& n, Fs& fs);
+double attr_timeout(const Node& n, View& v);
 
 // The errno for an attempt to change the tree: EROFS on a read-only mount, else EACCES (no
 // file is writable yet).
-inline int refuse_change(const Fs& fs) { return fs.read_only ? EROFS : EACCES; }
+inline int refuse_change(const Fs& fs) { return fs.config.read_only ? EROFS : EACCES; }
 
 // Runs an operation body; an exception (allocation failure) must not cross libfuse's C frames.
-// The request counts as activity: the idle trimmer waits until it is over.
+// The request counts as activity: the housekeeper does not trim until it is over.
 template <class F>
 void guarded(fuse_req_t req, F&& body) {
-  IdleTrim::Busy busy(fs_of(req).idle);
+  Housekeeper::Busy busy(fs_of(req).housekeeper);
   try {
     body();
   } catch (...) {

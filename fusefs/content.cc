@@ -1,17 +1,11 @@
 #include "fusefs/content.h"
 
 #include "fusefs/render_node.h"
+#include "fusefs/status_text.h"
 
 namespace qcow2fs {
-namespace {
 
-// Files that are meaningless without the check's result: they wait for it rather than show
-// a partial answer that a script could mistake for the real one.
-bool waits_for_check(Kind k) {
-  return k == Kind::kClusters || k == Kind::kReportTxt || k == Kind::kReportJson;
-}
-
-}  // namespace
+bool needs_check(Kind k) { return k == Kind::kClusters || k == Kind::kReportTxt || k == Kind::kReportJson; }
 
 bool uses_check(Kind k) {
   switch (k) {
@@ -27,25 +21,17 @@ bool uses_check(Kind k) {
   }
 }
 
-Content content_of(Fs& fs, const Node& n) {
+Content content_of(Fs& fs, View& v, const Node& n) {
   if (n.kind == Kind::kStatus) {
-    // Changes with every percent: never cached, and dated now while the check runs.
-    const CheckOutcome* o = fs.check.done();
-    return {std::make_shared<const std::string>(render_status(o, fs.check.percent())), o != nullptr,
-            o ? o->finished_at : std::time(nullptr)};
+    // Changes with every percent: never cached, and dated now.
+    return {std::make_shared<const std::string>(status_text(fs, v)), false, std::time(nullptr)};
   }
-  const CheckOutcome* o = waits_for_check(n.kind) ? fs.check.wait() : fs.check.done();
+  const CheckOutcome* o = v.check.done();
   const bool dependent = uses_check(n.kind);
   // Generation 0: rendered before the check finished; such text is replaced once it has.
   const uint64_t generation = dependent && !o ? 0 : 1;
-  const uint64_t ino = ino_of(n);
-  auto text = fs.cache.get(ino, generation);
-  if (!text) {
-    text = std::make_shared<const std::string>(render_node(fs.tree, o, n));
-    fs.cache.put(ino, generation, text);
-  }
-  return {std::move(text), !dependent || o != nullptr,
-          dependent && o ? o->finished_at : fs.mount_time};
+  auto text = v.cache.get(v.ino(n), generation, [&] { return render_node(v.tree, o, n); });
+  return {std::move(text), !dependent || o != nullptr, dependent && o ? o->finished_at : v.made_at};
 }
 
 }  // namespace qcow2fs

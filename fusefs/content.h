@@ -12,15 +12,19 @@ namespace qcow2fs {
 
 struct Content {
   std::shared_ptr<const std::string> text;
-  bool final = true;      // will not change again during this mount
-  std::time_t mtime = 0;  // when it last changed: mount time, or when the check finished
+  bool final = true;      // will not change again in this view
+  std::time_t mtime = 0;  // when it last changed: the view's time, or when its check finished
 };
 
 // Whether a node's text depends on the check (findings, computed counts, the report).
 bool uses_check(Kind k);
+// Whether a node's text is meaningless without the check's result (report.txt, report.json,
+// clusters): requests for it are parked until the check is done (parking.h) rather than shown
+// a partial answer that a script could mistake for the real one.
+bool needs_check(Kind k);
 
-// Renders file node `n` (cached when it is final or stable until the check finishes).
-// report.txt, report.json and clusters wait for the check.
-Content content_of(Fs& fs, const Node& n);
+// Renders file node `n` of view `v`, or takes it from the view's cache. For a node that
+// needs_check, call only once the check is done.
+Content content_of(Fs& fs, View& v, const Node& n);
 
 }  // namespace qcow2fs

@@ -5,28 +5,137 @@
 
 #include <chrono>
 
+#include "fusefs/attr.h"
+
 namespace qcow2fs {
 namespace {
 
-// How long without a request before the mount counts as idle: longer than the gaps inside one
-// `ls -l` or `grep -r`, short enough that an idle mount shrinks soon after.
-constexpr std::chrono::milliseconds kQuiet{1000};
+// How often the housekeeper looks at the image, and how long without a request before the
+// mount counts as idle: longer than the gaps inside one `ls -l` or `grep -r`, short enough
+// that an idle mount shrinks (and a changed image is noticed) soon after.
+constexpr std::chrono::milliseconds kPeriod{1000};
 
 }  // namespace
 
-Fs::Fs(std::unique_ptr<qcow2::Image> img, bool read_only_mount)
-    : tree(std::move(img)),
-      idle(kQuiet,
-           [this] {
-             // The cache's text is the bulk of what a mount holds; once freed, malloc_trim
-             // returns the free pages of every arena (main.cc keeps them otherwise).
-             cache.clear();
-             malloc_trim(0);
-           }),
-      check(tree.image()),
-      read_only(read_only_mount),
+Fs::Fs(std::shared_ptr<View> first, const MountConfig& mount_config)
+    : config(mount_config),
       mount_time(std::time(nullptr)),
       uid(getuid()),
-      gid(getgid()) {}
+      gid(getgid()),
+      housekeeper(
+          kPeriod, [this] { tick(); },
+          [this] {
+            // The cache's text is the bulk of what a mount holds; once freed, malloc_trim
+            // returns the free pages of every arena (main.cc keeps them otherwise).
+            if (auto v = view()) v->cache.clear();
+            malloc_trim(0);
+          }),
+      open_files(mount_config.max_open_text),
+      view_(std::move(first)),
+      generation_(view_->generation),
+      last_noticed_(view_->stamp) {}
+
+Fs::~Fs() { housekeeper.stop(); }  // first: its thread uses the members below
+
+void Fs::start(fuse_session* se) {
+  invalidator_.start(se);
+  housekeeper.start();
+  // The check frees most of what it used when it ends: a trim is due then as well.
+  view()->check.start([this] { housekeeper.touch(); });
+}
+
+void Fs::stop(fuse_session* se) {
+  housekeeper.stop();
+  invalidator_.stop(se);  // may still answer requests: needs the view
+  parking.stop();
+  std::shared_ptr<View> last;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    last = std::move(view_);
+  }
+  if (last) last->check.cancel();
+  last.reset();  // joins the check, whose waiters answer what is still parked
+}
+
+std::shared_ptr<View> Fs::view() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return view_;
+}
+
+ImageChange Fs::change() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return change_;
+}
+
+void Fs::notice_change() {
+  const std::shared_ptr<View> v = view();
+  if (!v) return;
+  std::optional<ImageStamp> now = stamp_image(v->tree.image().path());
+  if (now && *now == v->stamp) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (now == last_noticed_) return;  // this state was noticed already
+    last_noticed_ = std::move(now);
+    change_.at = std::time(nullptr);
+    change_.reopening = true;
+    change_.error.clear();
+  }
+  housekeeper.poke();
+}
+
+void Fs::tick() {
+  notice_change();
+  if (change().reopening) (void)reopen();
+}
+
+qcow2::Status Fs::reopen() {
+  std::lock_guard<std::mutex> one_at_a_time(reopen_mu_);
+  const std::shared_ptr<View> current = view();
+  if (!current) return qcow2::Status::Cancelled("the mount is ending");
+  auto next = open_view(current->tree.image().path(), next_generation(), config.check);
+  if (!next.ok()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    change_.reopening = false;
+    change_.error = next.status().message();
+    return next.status();
+  }
+  install(std::move(next).value());
+  return qcow2::Status::Ok();
+}
+
+// The one place a view is replaced. The old one stays alive while requests still use it; its
+// check is cancelled, so what is parked on it answers ESTALE and the kernel asks again.
+void Fs::install(std::shared_ptr<View> next) {
+  next->check.start([this] { housekeeper.touch(); });
+  std::shared_ptr<View> old;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    old = std::move(view_);
+    view_ = next;
+    generation_.store(next->generation);
+    change_.reopening = false;
+    change_.error.clear();
+  }
+  old->check.cancel();
+  // From what the old view knows without reading the image, which may be half rewritten.
+  std::vector<StaleName> names;
+  for (uint64_t ino : known.all()) {
+    const auto name = node_of(ino);
+    if (!name || name->gen != old->generation) continue;
+    std::string file = old->tree.name_of(name->node);
+    if (!file.empty()) names.push_back({old->ino(old->tree.parent(name->node)), std::move(file)});
+  }
+  invalidator_.send(std::move(names));
+}
+
+// The next generation after the current one that no inode the kernel holds still carries.
+uint32_t Fs::next_generation() const {
+  uint32_t g = generation_.load();
+  for (uint32_t tries = 0; tries < kGenerations; ++tries) {
+    g = (g + 1) % kGenerations;
+    if (!known.uses_generation(g)) return g;
+  }
+  return (generation_.load() + 1) % kGenerations;  // 65536 generations all held: cannot happen
+}
 
 }  // namespace qcow2fs

@@ -1,33 +1,87 @@
-// The state of one mount, shared by every FUSE operation: the tree, the background check, the
-// render cache, the idle trimmer and the mount's options. Reached from a request through fuse_req_userdata.
+// The state of one mount, shared by every FUSE operation: the current view of the image, the
+// threads that keep it fresh (housekeeper, invalidator), parked requests, open handles and the
+// mount's options. Reached from a request through fuse_req_userdata.
 #pragma once
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <ctime>
 #include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
 
-#include "fusefs/check_state.h"
-#include "fusefs/idle_trim.h"
+#include "fusefs/housekeeper.h"
+#include "fusefs/invalidator.h"
+#include "fusefs/known_inodes.h"
 #include "fusefs/open_files.h"
-#include "fusefs/render_cache.h"
-#include "fusefs/tree.h"
+#include "fusefs/parking.h"
+#include "fusefs/view.h"
 
 namespace qcow2fs {
 
-struct Fs {
-  Fs(std::unique_ptr<qcow2::Image> img, bool read_only_mount);
-  ~Fs() { idle.stop(); }  // first: its thread uses the members below
-
-  Tree tree;
-  IdleTrim idle;     // before check: the check thread touches it until it is joined
-  CheckState check;  // after tree: it reads tree's image
-  RenderCache cache{32u << 20, 4096};
-  OpenFiles open_files;
+// How the mount was asked to behave.
+struct MountConfig {
   bool read_only = true;
-  std::time_t mount_time = 0;
-  uid_t uid = 0;
-  gid_t gid = 0;
+  bool force_share = false;  // -U: mounted although a writer held QEMU's lock
+  size_t max_open_text = 512u << 20;
+  CheckConfig check;
+};
+
+// The last change the mount noticed in the image.
+struct ImageChange {
+  std::time_t at = 0;      // 0: none since the mount
+  bool reopening = false;  // noticed; the new view is not made yet
+  std::string error;       // why the image could not be opened again ("" when it could)
+};
+
+class Fs {
+ public:
+  Fs(std::shared_ptr<View> first, const MountConfig& config);
+  ~Fs();
+  Fs(const Fs&) = delete;
+  Fs& operator=(const Fs&) = delete;
+
+  // Starts the threads and the first check; call after fuse_daemonize, with the session.
+  void start(fuse_session* se);
+  // After the request loop: cancels the check, answers parked requests, joins the threads.
+  void stop(fuse_session* se);
+
+  // The view requests answer from now.
+  std::shared_ptr<View> view() const;
+
+  // Opens the image again and serves that from now on: swaps the view, cancels the old check,
+  // and has the kernel drop the names it caches. For a changed image, and for the mount's own
+  // repairs to come. Call from a thread that is not a request handler (invalidator.h).
+  qcow2::Status reopen();
+
+  // Compares the image with the current view's stamp; on a difference records it and has the
+  // housekeeper re-open it soon. Cheap (a stat and a 4 KiB read): `status` calls it.
+  void notice_change();
+  ImageChange change() const;
+
+  const MountConfig config;
+  const std::time_t mount_time;
+  const uid_t uid;
+  const gid_t gid;
+  Housekeeper housekeeper;
+  Parking parking;  // before the view: the view's check answers parked requests as it ends
+  OpenFiles open_files;
+  KnownInodes known;
+
+ private:
+  void tick();
+  void install(std::shared_ptr<View> next);
+  uint32_t next_generation() const;
+
+  Invalidator invalidator_;
+  mutable std::mutex mu_;
+  std::shared_ptr<View> view_;
+  std::atomic<uint32_t> generation_{0};  // view_'s, readable without mu_
+  ImageChange change_;
+  std::optional<ImageStamp> last_noticed_;  // the image as the last notice_change saw it
+  std::mutex reopen_mu_;  // one re-open at a time
 };
 
 }  // namespace qcow2fs

@@ -7,9 +7,9 @@
 
 #include <fmt/format.h>
 
-#include "engine/io/image.h"
 #include "fusefs/mount.h"
 #include "fusefs/options.h"
+#include "fusefs/view.h"
 
 namespace {
 
@@ -37,9 +37,23 @@ int run(int argc, char** argv) {
   const std::string image = std::filesystem::absolute(opt.image, ec).lexically_normal().string();
   // Opened and validated before mounting: after fuse_daemonize the parent has already exited
   // and could no longer report a failure.
-  auto img = qcow2::Image::open(ec ? opt.image : image);
-  if (!img.ok()) return fail(exit_code_for(img.status()), img.status().message());
-  return serve(opt, std::move(img).value());
+  CheckConfig check;
+  check.skip_backing = opt.base;
+  check.test_hold_path = opt.test_hold_check;
+  check.test_fail = opt.test_fail_check;
+  auto view = open_view(ec ? opt.image : image, 0, check);
+  if (!view.ok()) return fail(exit_code_for(view.status()), view.status().message());
+  // A VM writing the image changes its metadata while we read it: a mount would show tables
+  // torn between two states, so it takes -U to ask for that.
+  if (!(*view)->in_use.empty() && !opt.force_share)
+    return fail(kExitInUse, fmt::format("{}: {}: its metadata may be torn; use -U (--force-share) to mount it anyway",
+                                        opt.image, (*view)->in_use));
+  MountConfig config;
+  config.read_only = opt.read_only;
+  config.force_share = opt.force_share;
+  config.max_open_text = opt.max_open_text;
+  config.check = check;
+  return serve(opt, config, std::move(view).value());
 }
 
 }  // namespace
@@ -49,7 +63,7 @@ int main(int argc, char** argv) {
   // table to measure it). Kept in the heap rather than mmap'd and unmapped each time, their
   // pages are reused instead of faulted in afresh, which otherwise dominates the time.
   // One arena: glibc's malloc_trim returns the free pages of the main arena only (in other
-  // arenas it leaves the top of the heap alone), and the idle trimmer (fusefs/idle_trim.h)
+  // arenas it leaves the top of the heap alone), and the housekeeper (fusefs/housekeeper.h)
   // relies on it. Measured: no slower `cat` of every L2 file than four arenas, and an idle
   // mount after `grep -r` back at ~14 MB instead of ~130 MB.
   mallopt(M_MMAP_THRESHOLD, 64 << 20);

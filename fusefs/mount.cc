@@ -44,15 +44,15 @@ struct Session {
 
 }  // namespace
 
-int serve(const Options& opt, std::unique_ptr<qcow2::Image> img) {
-  const std::string options = mount_options(opt, img->path());
+int serve(const Options& opt, const MountConfig& config, std::shared_ptr<View> first) {
+  const std::string options = mount_options(opt, first->tree.image().path());
   std::vector<std::string> args = {"qcow2fs", "-o", options};
   if (opt.debug) args.push_back("-d");
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   fuse_args fargs = FUSE_ARGS_INIT(static_cast<int>(argv.size()), argv.data());
 
-  Fs fs(std::move(img), opt.read_only);
+  Fs fs(std::move(first), config);
   int status = kExitOk;
   {
     Session s;
@@ -65,14 +65,15 @@ int serve(const Options& opt, std::unique_ptr<qcow2::Image> img) {
     s.mounted = true;
     // After this the parent has exited 0: anything that can fail was checked before.
     if (fuse_daemonize(opt.foreground ? 1 : 0) != 0) return fail(kExitMount, "cannot daemonize");
-    fs.idle.start();
-    // The check frees most of what it used when it ends: a trim is due then as well.
-    fs.check.start([&fs] { fs.idle.touch(); });
+    fs.start(s.se);
 
     fuse_loop_config* cfg = fuse_loop_cfg_create();
     fuse_loop_cfg_set_max_threads(cfg, 16);
     const int rc = fuse_session_loop_mt(s.se, cfg);
     fuse_loop_cfg_destroy(cfg);
+    // A signal (SIGTERM) ends the loop with the check perhaps still running: cancelled here,
+    // and every parked request answered, while the session can still carry the replies.
+    fs.stop(s.se);
     // The signal handlers leave the signal number as the loop's result: a clean stop.
     if (rc != 0 && rc != SIGINT && rc != SIGTERM && rc != SIGHUP) status = kExitMount;
   }

@@ -5,8 +5,9 @@
 
 namespace qcow2fs {
 
+// From the handle's own text, whatever happened to the view it was opened in.
 void op_read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
-  IdleTrim::Busy busy(fs_of(req).idle);  // a reader is still at work: not idle
+  Housekeeper::Busy busy(fs_of(req).housekeeper);  // a reader is still at work: not idle
   const auto* open = reinterpret_cast<const OpenFile*>(fi->fh);
   if (!open) return (void)fuse_reply_err(req, EBADF);
   // Our own reference: once the reply is in the kernel the reader may close the file, and the

@@ -7,19 +7,21 @@
 namespace qcow2fs {
 
 // Offsets (cookies): 1 after ".", 2 after "..", and 2 + the tree's position after a child, so
-// a listing resumes in O(1) from any cookie and nothing is kept between calls.
+// a listing resumes in O(1) from any cookie and nothing is kept between calls. A listing that
+// spans a change of the image ends with ESTALE: its directory belongs to the old view.
 void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info*) {
   guarded(req, [&] {
     Fs& fs = fs_of(req);
-    auto dir = existing(fs, ino);
-    if (!dir) return (void)fuse_reply_err(req, ENOENT);
-    if (!Tree::is_dir(*dir)) return (void)fuse_reply_err(req, ENOTDIR);
+    Target dir;
+    if (int err = resolve(fs, ino, dir)) return (void)fuse_reply_err(req, err);
+    if (!Tree::is_dir(dir.node)) return (void)fuse_reply_err(req, ENOTDIR);
+    const View& v = *dir.view;
     std::vector<char> buf(size);
     size_t used = 0;
     auto add = [&](std::string_view name, const Node& n, uint64_t next) {
       const std::string s(name);
       struct stat st {};
-      st.st_ino = ino_of(n);
+      st.st_ino = v.ino(n);
       st.st_mode = Tree::is_dir(n) ? S_IFDIR : S_IFREG;
       const size_t need = fuse_add_direntry(req, nullptr, 0, s.c_str(), nullptr, 0);
       if (used + need > size) return false;
@@ -29,11 +31,11 @@ void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_fil
     };
     const uint64_t pos = static_cast<uint64_t>(off);
     bool room = true;
-    if (pos == 0) room = add(".", *dir, 1);
-    if (room && pos <= 1) room = add("..", fs.tree.parent(*dir), 2);
+    if (pos == 0) room = add(".", dir.node, 1);
+    if (room && pos <= 1) room = add("..", v.tree.parent(dir.node), 2);
     if (room)
-      fs.tree.list(*dir, pos >= 2 ? pos - 2 : 0,
-                   [&](std::string_view name, const Node& n, uint64_t next) { return add(name, n, next + 2); });
+      v.tree.list(dir.node, pos >= 2 ? pos - 2 : 0,
+                  [&](std::string_view name, const Node& n, uint64_t next) { return add(name, n, next + 2); });
     fuse_reply_buf(req, buf.data(), used);
   });
 }

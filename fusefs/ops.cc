@@ -26,7 +26,10 @@ const fuse_lowlevel_ops& operations() {
     o.setxattr = op_setxattr;
     o.removexattr = op_removexattr;
     o.fallocate = op_fallocate;
-    // forget is left out: inode numbers are computed, there is nothing to drop.
+    // Inode numbers are computed, but the mount tracks which ones the kernel holds, to have
+    // their names dropped when the image changes.
+    o.forget = op_forget;
+    o.forget_multi = op_forget_multi;
     return o;
   }();
   return ops;

@@ -1,4 +1,4 @@
-// qcow2fs's command line: IMAGE MOUNTPOINT [-f] [-d] [-o opt[,opt...]]...
+// qcow2fs's command line: IMAGE MOUNTPOINT [-f] [-d] [-b] [-U] [-o opt[,opt...]]...
 #pragma once
 
 #include <optional>
@@ -13,6 +13,7 @@ inline constexpr int kExitUsage = 64;       // bad option, missing argument, mou
 inline constexpr int kExitNotQcow2 = 65;    // the image is not qcow2 at all
 inline constexpr int kExitCannotOpen = 66;  // missing, unreadable, not a regular file
 inline constexpr int kExitMount = 71;       // FUSE refused: no /dev/fuse, mount failed
+inline constexpr int kExitInUse = 75;       // a VM writes the image (EX_TEMPFAIL: try later, or -U)
 
 struct Options {
   std::string image;
@@ -21,6 +22,11 @@ struct Options {
   bool debug = false;
   bool read_only = true;  // -o ro (the default) or -o rw
   bool allow_other = false;
+  bool base = false;         // -b: do not require the backing file to exist
+  bool force_share = false;  // -U: mount even while a VM writes the image
+  size_t max_open_text = 512u << 20;  // -o max_open_text=SIZE
+  std::string test_hold_check;        // -o test_hold_check=PATH (for the mount tests)
+  bool test_fail_check = false;       // -o test_fail_check (for the mount tests)
   std::vector<std::string> passthrough;  // other -o options, handed to libfuse
 };
 

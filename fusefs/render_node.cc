@@ -106,14 +106,6 @@ std::string render_report(const Tree& tree, const CheckOutcome* o, bool json) {
 
 }  // namespace
 
-std::string render_status(const CheckOutcome* o, unsigned percent) {
-  if (!o) return fmt::format("checking {}%\n", percent);
-  const qcow2::CheckResult* r = o->ok();
-  // An image that cannot be read through gets qcow2-dump's "cannot open" status.
-  if (!r) return "failed 66\n";
-  return fmt::format("{} {}\n", qcow2::status_word(r->status), qcow2::exit_code(r->status));
-}
-
 std::string render_node(const Tree& tree, const CheckOutcome* o, const Node& n) {
   const qcow2::Image& img = tree.image();
   const qcow2::FindingIndex* findings = o ? o->findings.get() : nullptr;

@@ -8,11 +8,8 @@
 
 namespace qcow2fs {
 
-// `outcome` is the finished check, or null while it runs (files that need it must have
-// waited for it before calling).
+// `outcome` is the finished check, or null while it runs (files that need it must be asked
+// for only once it is done).
 std::string render_node(const Tree& tree, const CheckOutcome* outcome, const Node& n);
-
-// The one line of `status`: "<state word> <exit code>", or "checking N%".
-std::string render_status(const CheckOutcome* outcome, unsigned percent);
 
 }  // namespace qcow2fs

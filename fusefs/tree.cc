@@ -111,13 +111,15 @@ void Tree::name_snapshots() {
         "the snapshot table is damaged at entry {} of {}: {}; the {} entries before it are shown",
         *t.bad_index, h.nb_snapshots, t.error, t.snapshots.size());
   snap_names_ = snapshot_names(t.snapshots);
+  // Slots past kMaxSnapSlot have no inode number (more than QEMU allows): not shown.
+  if (snap_names_.size() > kMaxSnapSlot) snap_names_.resize(kMaxSnapSlot);
   for (size_t i = 0; i < snap_names_.size(); ++i)
     snap_by_name_.emplace(snap_names_[i].name, static_cast<uint32_t>(i + 1));
 }
 
 const qcow2::Snapshot* Tree::snapshot(uint32_t snap) const {
   const auto& v = img_->snapshots().snapshots;
-  return snap >= 1 && snap <= v.size() ? &v[snap - 1] : nullptr;
+  return snap >= 1 && snap <= snap_names_.size() ? &v[snap - 1] : nullptr;
 }
 
 uint64_t Tree::l1_offset(uint32_t snap) const {
@@ -153,7 +155,7 @@ Result<std::vector<uint64_t>> Tree::l1_table(uint32_t snap) const {
 }
 
 bool Tree::l2_exists(uint32_t snap, uint64_t index) const {
-  if (index >= l1_size(snap)) return false;
+  if (index >= l1_size(snap) || index > kMaxIndex) return false;
   if (snap == 0) return l1_used((*active_l1())[index]);  // l1_size() was 0 if it is unread
   auto one = l1_slice(snap, index, 1);
   return one.ok() && one->size() == 1 && l1_used((*one)[0]);
@@ -168,12 +170,13 @@ void Tree::list_l2(uint32_t snap, uint64_t pos, const Emit& emit) const {
   }
   // The active table is in memory; a snapshot's is read a chunk at a time from the cookie,
   // so a listing never holds more than one chunk.
-  for (uint64_t first = pos; first < size; first += kL1Chunk) {
+  for (uint64_t first = pos; first < std::min(size, kMaxIndex + 1); first += kL1Chunk) {
     auto chunk = l1_slice(snap, first, kL1Chunk);
     if (!chunk.ok()) return;
     for (uint64_t k = 0; k < chunk->size(); ++k) {
       if (!l1_used((*chunk)[k])) continue;
       const uint64_t i = first + k;
+      if (i > kMaxIndex) return;
       if (!emit(fmt::to_string(i), Node{Kind::kL2, snap, i}, i + 1)) return;
     }
   }
@@ -207,7 +210,7 @@ bool Tree::exists(const Node& n) const {
       return n.index == 0 && (n.snap == 0 || snapshot(n.snap)) && !l1_slice(n.snap, 0, 0).ok();
     case Kind::kRefBlock: {
       const auto& table = refcount_table();
-      return n.snap == 0 && table.ok() && n.index < table->size() &&
+      return n.snap == 0 && table.ok() && n.index < table->size() && n.index <= kMaxIndex &&
              qcow2::decode_reftable_entry((*table)[n.index], img_->geometry()).used();
     }
     default: return n.snap == 0 && n.index == 0;
@@ -228,6 +231,27 @@ Node Tree::parent(const Node& n) const {
     case Kind::kRefBlock: return {Kind::kRefcountDir, 0, 0};
     case Kind::kCtlReadme: return {Kind::kCtlDir, 0, 0};
     default: return {};
+  }
+}
+
+std::string Tree::name_of(const Node& n) const {
+  auto fixed = [&](const auto& children) -> std::string {
+    for (const Fixed& c : children)
+      if (c.kind == n.kind) return c.name;
+    return {};
+  };
+  const auto& ext = img_->extensions().all;
+  switch (n.kind) {
+    case Kind::kRoot: return {};
+    case Kind::kExtension: return n.index < ext.size() ? qcow2::extension_file_name(ext[n.index], n.index) : "";
+    case Kind::kSnapshotsError:
+    case Kind::kL2Error: return "ERROR";
+    case Kind::kSnapshotDir: return snapshot(n.snap) ? snapshot_dir_name(n.snap) : "";
+    case Kind::kL2:
+    case Kind::kRefBlock: return fmt::to_string(n.index);
+    case Kind::kRefTable: return "table";
+    case Kind::kCtlReadme: return "README";
+    default: return n.snap ? fixed(kSnapshotChildren) : fixed(kRootChildren);
   }
 }
 

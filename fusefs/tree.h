@@ -35,6 +35,9 @@ class Tree {
   static bool is_dir(const Node& n);
   bool exists(const Node& n) const;
   Node parent(const Node& n) const;
+  // The name `n` has in its parent's listing ("" for the root and for a node of no listing).
+  // Reads nothing from the image.
+  std::string name_of(const Node& n) const;
   std::optional<Node> lookup(const Node& dir, std::string_view name) const;
   // Children of `dir` in a fixed order, starting at position `pos` (0 = the first child).
   // Positions are stable cookies: an L1 index in l2/, a table index in refcount/.

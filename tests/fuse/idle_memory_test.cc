@@ -9,36 +9,10 @@
 #include <thread>
 
 #include "tests/fuse/fuse_test_base.h"
+#include "tests/fuse/process_probe.h"
 
 namespace qcow2::test {
 namespace {
-
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kAsan = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kAsan = true;
-#else
-constexpr bool kAsan = false;
-#endif
-#else
-constexpr bool kAsan = false;
-#endif
-
-// VmRSS of `pid` in KiB, or 0 when it cannot be read.
-uint64_t rss_kib(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string key;
-  while (in >> key) {
-    if (key == "VmRSS:") {
-      uint64_t v = 0;
-      in >> v;
-      return v;
-    }
-    in.ignore(1 << 20, '\n');
-  }
-  return 0;
-}
 
 // Reads every file under `dir`, as `grep -r . dir` does; returns the bytes read.
 uint64_t read_all(const std::string& dir) {
