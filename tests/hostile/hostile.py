@@ -291,9 +291,10 @@ def compressed_tail(d, scale=1):
 
 def reftable_one_block(d, scale=1):
     """(b) A refcount table of 16*scale clusters (131072*scale entries) whose every entry names
-    the one refcount block qemu-img wrote."""
+    the one refcount block qemu-img wrote. 1-bit refcounts, so that each entry claims 512Ki
+    clusters (32 GiB) of refcounts: 64 Ti refcounts claimed by a 1.4 MiB file."""
     p = os.path.join(d, "reftable_one_block.qcow2")
-    qemu_img_create(p, "64M")
+    qemu_img_create(p, "64M", ["refcount_bits=1"])
     qemu_io(p, ["write -P 0x11 0 64k", "write -P 0x12 64k 64k"])
     h = Header(p)
     block = u64(p, h.refcount_table_offset) & OFFSET_MASK
@@ -309,11 +310,15 @@ def reftable_one_block(d, scale=1):
 
 def snapshots_share_l1(d, scale=1):
     """(c) 16*scale snapshot table entries that all name the active L1 table, which has
-    1M*scale entries (4 KiB clusters, 2 TiB*scale virtual: an 8 MiB*scale file)."""
+    1M*scale entries (4 KiB clusters, 2 TiB*scale virtual: an 8 MiB*scale file), every one
+    of them pointing at the one L2 table qemu-img wrote for guest cluster 0 (so each entry is
+    a valid pointer and the L1 claims 1M*scale tables' worth of mappings)."""
     p = os.path.join(d, "snapshots_share_l1.qcow2")
     qemu_img_create(p, "%dT" % (2 * scale), ["cluster_size=4k"])
-    qemu_io(p, ["write -P 0x33 0 64k", "write -P 0x34 1G 64k"])
+    qemu_io(p, ["write -P 0x33 0 64k"])
     h = Header(p)
+    l2 = h.l2_of(0)
+    pwrite(p, h.l1_table_offset, struct.pack(">Q", COPIED | l2) * h.l1_size)
     entries = [snapshot_entry(h.l1_table_offset, h.l1_size, b"%d" % (i + 1), b"s%d" % i,
                               v3_extra(h.size), date_sec=1700000000 + i)
                for i in range(16 * scale)]
@@ -337,40 +342,36 @@ def snapshots_v2_many(d, scale=1):
     return p
 
 
-def _replicated_bitmaps(d, name, scale, table_size_of):
-    p = os.path.join(d, name + ".qcow2")
+def bitmap_dir_same_table(d, scale=1):
+    """(d) A bitmap directory of 2000*scale entries (unique names), all copies of the one
+    qemu-img bitmap --add wrote: they name the same bitmap table."""
+    p = os.path.join(d, "bitmap_dir_same_table.qcow2")
     h, b = bitmap_image(p)
     n = 2000 * scale
-    entries = [bitmap_dir_entry(b["table_offset"], table_size_of(h, b, i), b["flags"],
-                                b["granularity_bits"], b"b%05d" % i) for i in range(n)]
-    directory = b"".join(entries)
+    directory = b"".join(bitmap_dir_entry(b["table_offset"], b["table_size"], b["flags"],
+                                          b["granularity_bits"], b"b%05d" % i) for i in range(n))
     at = append_aligned(p, directory, h.cluster_size)
     set_bitmaps_extension(p, b["ext"], n, len(directory), at)
     return p
 
 
-def bitmap_dir_same_table(d, scale=1):
-    """(d) A bitmap directory of 2000*scale entries (unique names), all naming the one bitmap
-    table qemu-img bitmap --add wrote."""
-    return _replicated_bitmaps(d, "bitmap_dir_same_table", scale, lambda h, b, i: b["table_size"])
-
-
 def bitmap_dir_wrong_size(d, scale=1):
-    """(d) As bitmap_dir_same_table, but every entry claims a table of a whole cluster of
-    entries (8192: 512 MiB of disk at 64 KiB granularity; the disk is 64 MiB), and that
-    table cluster is filled with 8192 entries each naming a cluster inside the file (cycling
-    over clusters 1..N-1): every entry is a valid data reference, 8192 per bitmap."""
-    p = _replicated_bitmaps(d, "bitmap_dir_wrong_size", scale, lambda h, b, i: h.cluster_size // 8)
-    h = Header(p)
-    ext, _ = h.extension(EXT_BITMAPS)
-    dir_offset = struct.unpack(">IIQQ", pread(p, ext, 24))[3]
-    table = u64(p, dir_offset) & OFFSET_MASK
-    clusters = file_size(p) // h.cluster_size
-    if clusters < 2:
-        raise RecipeError("file too small")
-    entries = b"".join(struct.pack(">Q", (1 + i % (clusters - 1)) * h.cluster_size)
-                       for i in range(h.cluster_size // 8))
-    pwrite(p, table, entries)
+    """(d) 2000*scale bitmap directory entries (unique names) that all name one bitmap table
+    of 16384 entries (two clusters appended at EOF) although the 64 MiB disk at 64 KiB
+    granularity needs 1; every table entry names a cluster inside the file (cycling over
+    clusters 1..N-1), so each is a valid data reference: 16384 per bitmap."""
+    p = os.path.join(d, "bitmap_dir_wrong_size.qcow2")
+    h, b = bitmap_image(p)
+    table_entries = 2 * h.cluster_size // 8
+    clusters = align_up(file_size(p), h.cluster_size) // h.cluster_size
+    table = b"".join(struct.pack(">Q", (1 + i % (clusters - 1)) * h.cluster_size)
+                     for i in range(table_entries))
+    table_at = append_aligned(p, table, h.cluster_size)
+    n = 2000 * scale
+    directory = b"".join(bitmap_dir_entry(table_at, table_entries, b["flags"],
+                                          b["granularity_bits"], b"b%05d" % i) for i in range(n))
+    at = append_aligned(p, directory, h.cluster_size)
+    set_bitmaps_extension(p, b["ext"], n, len(directory), at)
     return p
 
 
@@ -425,10 +426,10 @@ def bitmap_dir_64m_claim(d, scale=1):
 def l1_to_reftable(d, scale=1):
     """(g) Active L1 entries that point at the refcount table's cluster (read as an L2 table,
     its entries point at the refcount block), and the last one at the L1 table itself.
-    8 GiB*scale virtual: 16*scale L1 entries, entry 0 real."""
+    8 GiB*scale virtual: 16*scale L1 entries, entry 0 real (512 KiB*scale written)."""
     p = os.path.join(d, "l1_to_reftable.qcow2")
     qemu_img_create(p, "%dG" % (8 * scale))
-    qemu_io(p, ["write -P 0x77 0 128k"])
+    qemu_io(p, ["write -P 0x77 0 %dk" % (512 * scale)])
     h = Header(p)
     if h.l1_size < 3:
         raise RecipeError("L1 has only %d entries" % h.l1_size)
@@ -455,14 +456,14 @@ def names_snapshot_bitmap(d, scale=1):
     """(h) Names that break output: 4*scale snapshots (all naming the one real snapshot's L1)
     whose ids and names hold 0xff, NUL, ESC sequences, CR/LF, quotes, backslash, DEL and an
     invalid UTF-8 sequence; a bitmap qemu-img made with the name `x; echo PWNED`, and a second
-    bitmap whose one-byte name is poked to 0xff."""
+    bitmap whose one-byte name is poked to 0xff. 256 KiB*scale of data written."""
     p = os.path.join(d, "names_snapshot_bitmap.qcow2")
     qemu_img_create(p, "64M")
     qemu_io(p, ["write -P 0x11 0 64k"])
     qemu_img(["snapshot", "-c", "snap1", os.path.basename(p)], d)
     for n in ("x; echo PWNED", "y"):
         qemu_img(["bitmap", "--add", os.path.basename(p), n], d)
-    qemu_io(p, ["write -P 0x12 64k 64k"])
+    qemu_io(p, ["write -P 0x12 64k %dk" % (256 * scale)])
     h = Header(p)
     if h.nb_snapshots != 1:
         raise RecipeError("expected one snapshot, found %d" % h.nb_snapshots)
@@ -559,11 +560,15 @@ def main(argv):
         print(__doc__, file=sys.stderr)
         return 2
     d, names = args[0], args[1:] or list(RECIPES)
+    rc = 0
     for n in names:
         sub = os.path.join(d, n)
-        os.makedirs(sub, exist_ok=True)
-        print(make(n, sub, scale))
-    return 0
+        try:
+            print(make(n, sub, scale))
+        except RecipeError as e:
+            print("hostile.py: %s" % e, file=sys.stderr)
+            rc = 1
+    return rc
 
 
 if __name__ == "__main__":
