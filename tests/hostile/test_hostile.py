@@ -32,6 +32,7 @@ import tempfile
 import threading
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hostile  # noqa: E402
 
@@ -99,6 +100,8 @@ class Run:
     def status_text(self):
         if self.timed_out:
             return "timeout"
+        if self.output_exceeded:
+            return "out-cap"
         if self.signal is not None:
             return "signal %d" % self.signal
         return "exit %s" % self.rc
@@ -226,6 +229,8 @@ def check_run(mode, run, image_size, time_limit, is_json):
     bad = []
     if run.timed_out:
         bad.append("did not finish within %d s (killed)" % time_limit)
+    elif run.output_exceeded:
+        pass  # killed by us at the output bound: reported below
     elif run.signal is not None:
         bad.append("killed by signal %d" % run.signal)
     elif run.rc == 70:
@@ -293,6 +298,7 @@ class MountResult:
         self.errors = 0            # reads that failed with an errno
         self.biggest = 0           # largest st_size seen
         self.biggest_path = ""
+        self.killed = False        # the reads or the daemon had to be killed (a hang)
 
 
 def check_mount(qcow2fs, image, workdir, bound):
@@ -332,6 +338,7 @@ def check_mount(qcow2fs, image, workdir, bound):
             os.killpg(reader.pid, signal.SIGKILL)
             out, err = reader.communicate()
             res.failures.append("reading the tree did not finish within %d s" % read_limit)
+            res.killed = True
         res.read_wall = time.monotonic() - visible
         report = None
         for line in out.decode("utf-8", "replace").splitlines():
@@ -365,6 +372,7 @@ def check_mount(qcow2fs, image, workdir, bound):
             daemon.wait(timeout=umount_limit)
         except subprocess.TimeoutExpired:
             res.failures.append("the daemon did not exit within %d s of the unmount" % umount_limit)
+            res.killed = True
             _kill_measured(daemon)
         res.daemon.wall = time.monotonic() - started
         res.daemon.rc = daemon.returncode
@@ -505,8 +513,17 @@ def sha256(path):
     return h.hexdigest()
 
 
-def repro(argv):
+def quote(argv):
     return " ".join("'%s'" % a if any(c in a for c in " ;'\"") else a for a in argv)
+
+
+def repro(name, scale, image, argv):
+    """A command line that remakes the image (in /tmp/hostile-repro) and runs argv on it."""
+    d = "/tmp/hostile-repro"
+    make = ["python3", os.path.join(os.path.dirname(os.path.abspath(__file__)), "hostile.py"),
+            d, name] + (["--scale", str(scale)] if scale != 1 else [])
+    run = [os.path.basename(image) if a == image else a for a in argv]
+    return "%s && cd %s/%s && %s" % (quote(make), d, name, quote(run))
 
 
 def run_recipe(name, args, workdir):
@@ -542,7 +559,7 @@ def run_recipe(name, args, workdir):
             line += "\n          why: %s" % "; ".join(bad)
             if run.first_err_line():
                 line += "\n          stderr: %s" % run.first_err_line()
-            line += "\n          repro: (cd %s && %s)" % (d, repro(argv))
+            line += "\n          repro: %s" % repro(name, args.scale, image, argv)
             failures.append("%s / %s: %s (%s; stderr: %s)" % (name, mode, "; ".join(bad),
                                                               run.summary(), run.first_err_line()))
         print(line, flush=True)
@@ -563,8 +580,8 @@ def run_recipe(name, args, workdir):
             line += "\n          why: %s%s" % ("; ".join(m.failures[:5]), more)
             if m.daemon.first_err_line():
                 line += "\n          daemon log: %s" % m.daemon.first_err_line()
-            line += "\n          repro: (cd %s && mkdir -p mnt && %s %s mnt -f)" % (
-                d, args.qcow2fs, os.path.basename(image))
+            line += "\n          repro: %s" % repro(name, args.scale, image, ["mkdir", "-p", "mnt"]) \
+                + " && %s %s mnt -f" % (args.qcow2fs, os.path.basename(image))
             failures.append("%s / mount: %s (%s)" % (name, "; ".join(m.failures[:5]), summary))
         print(line, flush=True)
     after = sha256(image)
