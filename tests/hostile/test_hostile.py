@@ -420,14 +420,11 @@ def read_tree(mnt, bound):
             if st.st_size > bound:
                 rec["problems"].append("st_size %d is over the bound %d" % (st.st_size, bound))
             got = 0
-            first = b""
             with open(path, "rb", buffering=0) as f:
                 while got <= bound:
                     chunk = f.read(1 << 20)
                     if not chunk:
                         break
-                    if got == 0:
-                        first = chunk
                     got += len(chunk)
             rec["read"] = got
             if got > bound:
@@ -439,7 +436,6 @@ def read_tree(mnt, bound):
                     json.loads(data.decode("utf-8", "strict"))
                 except ValueError as e:  # UnicodeDecodeError is a ValueError
                     rec["problems"].append("report.json is not UTF-8 JSON: %s" % str(e)[:200])
-            del first
         except OSError as e:
             rec["errno"] = e.errno
             rec["error"] = os.strerror(e.errno) if e.errno else str(e)
