@@ -37,10 +37,15 @@ int resolve(Fs& fs, fuse_ino_t ino, Target& out) {
 
 struct stat attr_of(Fs& fs, View& v, const Node& n) {
   struct stat st = base_attr(fs, v.ino(n), Tree::is_dir(n));
-  if (Tree::is_dir(n))
+  if (Tree::is_dir(n)) {
     set_times(st, v.made_at);
-  else
+  } else if (const std::string link = v.tree.l2_link(n.snap, n.index); n.kind == Kind::kL2 && !link.empty()) {
+    st.st_mode = S_IFLNK | 0777;
+    st.st_size = static_cast<off_t>(link.size());
+    set_times(st, v.made_at);
+  } else {
     set_text(st, content_of(fs, v, n));
+  }
   return st;
 }
 

@@ -22,7 +22,7 @@ void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_fil
       const std::string s(name);
       struct stat st {};
       st.st_ino = v.ino(n);
-      st.st_mode = Tree::is_dir(n) ? S_IFDIR : S_IFREG;
+      st.st_mode = Tree::is_dir(n) ? S_IFDIR : v.tree.is_link(n) ? S_IFLNK : S_IFREG;
       const size_t need = fuse_add_direntry(req, nullptr, 0, s.c_str(), nullptr, 0);
       if (used + need > size) return false;
       fuse_add_direntry(req, buf.data() + used, size - used, s.c_str(), &st, static_cast<off_t>(next));

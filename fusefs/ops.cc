@@ -7,6 +7,7 @@ const fuse_lowlevel_ops& operations() {
     fuse_lowlevel_ops o{};
     o.lookup = op_lookup;
     o.getattr = op_getattr;
+    o.readlink = op_readlink;
     o.setattr = op_setattr;
     o.opendir = op_opendir;
     o.readdir = op_readdir;

@@ -7,6 +7,7 @@ namespace qcow2fs {
 
 void op_lookup(fuse_req_t req, fuse_ino_t parent, const char* name);
 void op_getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi);
+void op_readlink(fuse_req_t req, fuse_ino_t ino);
 void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fuse_file_info* fi);
 void op_opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi);
 void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi);

@@ -6,7 +6,6 @@
 #include <charconv>
 
 #include "engine/format/l1_entry.h"
-#include "engine/format/limits.h"
 #include "engine/render/extension_file_text.h"
 #include "engine/render/snapshot_info_text.h"
 #include "fusefs/snapshot_names.h"
@@ -34,7 +33,7 @@ constexpr Fixed kRootChildren[] = {
 constexpr Fixed kSnapshotChildren[] = {
     {"info", Kind::kSnapshotInfo}, {"l1", Kind::kL1}, {"l2", Kind::kL2Dir}};
 
-constexpr uint64_t kL1Chunk = 1024;  // snapshot L1 entries read per step of a listing
+constexpr uint64_t kL1Chunk = 1024;  // L1 entries copied per step of a listing
 
 // A decimal index in its one canonical spelling ("7", never "07"), so each node has one name.
 std::optional<uint64_t> parse_index(std::string_view s) {
@@ -147,11 +146,54 @@ Result<std::vector<uint64_t>> Tree::l1_slice(uint32_t snap, uint64_t first, uint
   if (!s) return Status::NotFound(fmt::format("no snapshot in slot {}", snap));
   if (std::string why = snapshot_l1_problem(snap); !why.empty())
     return Status::Corruption(fmt::format("the L1 table of snapshot {} is not read: {}", s->index, why));
-  return img_->read_u64_table(s->l1_table_offset + first * 8, count, "snapshot L1 table", qcow2::kMaxL1Bytes);
+  // The layout holds every snapshot's table, decoded once (shared by snapshots naming one).
+  const qcow2::Layout* l = layout();
+  if (!l) return Status::Corruption("the snapshot L1 tables are not read: the image's tables cannot be read");
+  const qcow2::TableVerdict& v = l->snapshot_l1(s->index);
+  if (v.table < 0) return std::vector<uint64_t>{};
+  const std::vector<uint64_t>& all = l->l1_tables()[static_cast<size_t>(v.table)].entries;
+  return std::vector<uint64_t>(all.begin() + static_cast<ptrdiff_t>(first),
+                               all.begin() + static_cast<ptrdiff_t>(first + count));
 }
 
 Result<std::vector<uint64_t>> Tree::l1_table(uint32_t snap) const {
   return l1_slice(snap, 0, l1_size(snap));
+}
+
+const std::unordered_map<uint64_t, Tree::Pointer>& Tree::first_l2_pointers() const {
+  std::call_once(first_l2_.once, [this] {
+    auto& first = first_l2_.value.emplace();
+    const qcow2::Layout* l = layout();
+    if (!l) return;
+    auto add = [&](uint32_t snap, const std::vector<uint64_t>& l1) {
+      for (uint64_t i = 0; i < l1.size(); ++i)
+        if (const uint64_t off = l1[i] & qcow2::kOffsetMask) first.try_emplace(off, Pointer{snap, i});
+    };
+    add(0, l->active_l1().entries);
+    // Snapshots naming one L1 table share its decoded copy: each is walked once, for the first.
+    std::vector<bool> walked(l->l1_tables().size(), false);
+    for (uint32_t slot = 1; slot <= snap_names_.size(); ++slot) {
+      const qcow2::TableVerdict& v = l->snapshot_l1(slot - 1);
+      if (v.ok() && v.table > 0 && !walked[static_cast<size_t>(v.table)]) {
+        walked[static_cast<size_t>(v.table)] = true;
+        add(slot, l->l1_tables()[static_cast<size_t>(v.table)].entries);
+      }
+    }
+  });
+  return *first_l2_.value;
+}
+
+std::string Tree::l2_link(uint32_t snap, uint64_t index) const {
+  auto one = l1_slice(snap, index, 1);
+  if (!one.ok() || one->size() != 1) return {};
+  const uint64_t off = (*one)[0] & qcow2::kOffsetMask;
+  const auto& first = first_l2_pointers();
+  auto it = first.find(off);
+  if (it == first.end() || (it->second.snap == snap && it->second.index == index)) return {};
+  const Pointer& p = it->second;
+  if (p.snap == snap) return fmt::to_string(p.index);
+  if (p.snap == 0) return fmt::format("../../../l2/{}", p.index);
+  return fmt::format("../../{}/l2/{}", snapshot_dir_name(p.snap), p.index);
 }
 
 bool Tree::l2_exists(uint32_t snap, uint64_t index) const {
@@ -168,8 +210,7 @@ void Tree::list_l2(uint32_t snap, uint64_t pos, const Emit& emit) const {
     if (pos == 0) emit("ERROR", Node{Kind::kL2Error, snap, 0}, 1);
     return;
   }
-  // The active table is in memory; a snapshot's is read a chunk at a time from the cookie,
-  // so a listing never holds more than one chunk.
+  // A chunk at a time from the cookie, so a listing never copies more than one chunk.
   for (uint64_t first = pos; first < std::min(size, kMaxIndex + 1); first += kL1Chunk) {
     auto chunk = l1_slice(snap, first, kL1Chunk);
     if (!chunk.ok()) return;

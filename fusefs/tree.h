@@ -61,11 +61,24 @@ class Tree {
   uint64_t l1_size(uint32_t snap) const;
   const qcow2::Result<std::vector<uint64_t>>& refcount_table() const;
 
+  // An L2 table named by several L1 entries (a snapshot's unchanged tables, or damage) is shown
+  // once, as the l2 file of the first pointer: the active L1 first, then the snapshots in table
+  // order, each by index. The other pointers' l2 files are symbolic links to it; this is the
+  // link's target, relative to the link's directory, or empty for the first pointer itself.
+  std::string l2_link(uint32_t snap, uint64_t index) const;
+  bool is_link(const Node& n) const { return n.kind == Kind::kL2 && !l2_link(n.snap, n.index).empty(); }
+
  private:
   void name_snapshots();
   bool l2_exists(uint32_t snap, uint64_t index) const;
   void list_l2(uint32_t snap, uint64_t pos, const Emit& emit) const;
   const qcow2::Result<std::vector<uint64_t>>& active_l1() const;
+  struct Pointer {
+    uint32_t snap;
+    uint64_t index;
+  };
+  // L2 offset -> its first pointer; built on first use from the layout's decoded L1 tables.
+  const std::unordered_map<uint64_t, Pointer>& first_l2_pointers() const;
 
   // Tables read once, on first use, by whichever request thread comes first.
   template <class T>
@@ -78,6 +91,7 @@ class Tree {
   mutable Lazy<qcow2::Result<std::vector<uint64_t>>> active_l1_;
   mutable Lazy<qcow2::Result<std::vector<uint64_t>>> reftable_;
   mutable Lazy<qcow2::Result<qcow2::Layout>> layout_;
+  mutable Lazy<std::unordered_map<uint64_t, Pointer>> first_l2_;
   std::vector<SnapshotName> snap_names_;
   std::unordered_map<std::string, uint32_t> snap_by_name_;
   std::string snapshots_error_;
