@@ -2,7 +2,12 @@
 // check and its text and JSON reports, qcow2-dump's info and dump output, the guest map, and
 // the mounted tree's files (rendered through the Tree model exactly as the mount does, with
 // the check's outcome as the mount would have it, but without FUSE).
+// Beyond crashes, it holds the engine to two promises: the bulk check and the entry-by-entry
+// check (CheckOptions::bulk) give identical JSON reports, and every file a directory lists can
+// be looked up by its name and exists.
 #include <cstddef>
+#include <cstdio>
+#include <cstdlib>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -50,20 +55,50 @@ void render_tool_views(const qcow2::Image& img, qcow2::TextSink& out) {
     if (auto map = qcow2::guest_map(img, h.l1_table_offset, *l1); map.ok()) qcow2::render_guest_map(*map, out);
 }
 
-// The check's reports, as qcow2-dump prints them and as the mount serves them.
+// qcow2-dump -m check (the tree's report.txt has -m error, report.json the JSON).
 void render_check_views(const qcow2::Image& img, const qcow2::CheckResult& r, qcow2::TextSink& out) {
-  qcow2::CheckTextOptions opt;
-  qcow2::render_check(img, r, opt, qcow2::Style(false), out);
-  opt.errors = true;
-  qcow2::render_check(img, r, opt, qcow2::Style(true), out);
+  qcow2::render_check(img, r, qcow2::CheckTextOptions{}, qcow2::Style(true), out);
   qcow2::render_status_banner(r, img.path(), qcow2::Style(false), out);
-  out.write(qcow2::check_to_json(img, r).dump());
-  qcow2::render_cluster_map(img, r, out);
 }
 
-// Renders every file of `dir` (up to kMaxPerDir of each directory, depth first).
+// The bulk paths are an optimisation: the entry-by-entry check must say exactly the same.
+void require_same_as_entry_by_entry(const qcow2::Image& img, const qcow2::Result<qcow2::CheckResult>& bulk) {
+  qcow2::CheckOptions opts;
+  opts.bulk = false;
+  const auto slow = qcow2::check_image(img, opts);
+  if (bulk.ok() != slow.ok()) {
+    std::fprintf(stderr, "bulk check %s, entry-by-entry check %s\n", bulk.ok() ? "ok" : "failed",
+                 slow.ok() ? "ok" : "failed");
+    std::abort();
+  }
+  if (!bulk.ok()) return;
+  const std::string a = qcow2::check_to_json(img, *bulk).dump(1);
+  const std::string b = qcow2::check_to_json(img, *slow).dump(1);
+  if (a == b) return;
+  std::fprintf(stderr, "bulk and entry-by-entry checks differ\n--- bulk:\n%s\n--- entry by entry:\n%s\n",
+               a.c_str(), b.c_str());
+  std::abort();
+}
+
+// Whether a file's text depends on the check's outcome (the rest need rendering only once).
+bool needs_outcome(Kind k) {
+  switch (k) {
+    case Kind::kL1:
+    case Kind::kL2:
+    case Kind::kRefTable:
+    case Kind::kRefBlock:
+    case Kind::kClusters:
+    case Kind::kReportTxt:
+    case Kind::kReportJson:
+    case Kind::kStatus: return true;
+    default: return false;
+  }
+}
+
+// Renders every file of `dir` (up to kMaxPerDir of each directory, depth first); with
+// `outcome_only`, only the files whose text depends on the check.
 void render_tree(const qcow2fs::Tree& tree, const qcow2fs::CheckOutcome* o, const Node& dir,
-                 qcow2::TextSink& out) {
+                 bool outcome_only, qcow2::TextSink& out) {
   std::vector<Node> children;
   tree.list(dir, 0, [&](std::string_view name, const Node& n, uint64_t) {
     if (!tree.exists(n) || tree.parent(n) != dir) __builtin_trap();  // listed means reachable
@@ -73,7 +108,9 @@ void render_tree(const qcow2fs::Tree& tree, const qcow2fs::CheckOutcome* o, cons
   });
   for (const Node& n : children) {
     if (qcow2fs::Tree::is_dir(n)) {
-      render_tree(tree, o, n, out);
+      render_tree(tree, o, n, outcome_only, out);
+    } else if (outcome_only && !needs_outcome(n.kind)) {
+      continue;
     } else if (n.kind == Kind::kStatus) {
       out.write(qcow2fs::render_status(o, 100));
     } else {
@@ -95,13 +132,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   qcow2fs::CheckOutcome outcome;
   outcome.result.emplace(qcow2::check_image(img));
+  require_same_as_entry_by_entry(img, *outcome.result);
   if (const qcow2::CheckResult* r = outcome.ok()) {
     outcome.findings = std::make_unique<qcow2::FindingIndex>(r->findings);
     render_check_views(img, *r, out);
   }
-  render_tree(tree, &outcome, Node{}, out);
-  // The same files before the check has finished, as the mount serves them while it runs.
-  render_tree(tree, nullptr, Node{}, out);
+  render_tree(tree, &outcome, Node{}, false, out);
+  // The files that change with the check, as the mount serves them while it still runs.
+  render_tree(tree, nullptr, Node{}, true, out);
   qcow2fuzz::clear_image();
   return 0;
 }
