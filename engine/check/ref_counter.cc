@@ -1,6 +1,8 @@
 #include "engine/check/ref_counter.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 namespace qcow2 {
@@ -17,6 +19,12 @@ RefCounter::RefCounter(uint64_t clusters, uint64_t max_expected) : clusters_(clu
 }
 
 bool RefCounter::add_fresh_run(uint64_t first, uint64_t count, uint64_t times, uint8_t flags) {
+#ifdef QCOW2_CHECKED_INDEX
+  if (count != 0) {
+    check_index(first);
+    check_index(count > clusters_ - first ? clusters_ : first + count - 1);
+  }
+#endif
   if (count == 0 || first > clusters_ || count > clusters_ - first) return false;
   uint8_t v;
   if (states_) {
@@ -41,6 +49,14 @@ bool RefCounter::add_fresh_run(uint64_t first, uint64_t count, uint64_t times, u
   std::memset(cells_.data() + (head >> 1), v | v << 4, (tail - head) >> 1);
   return true;
 }
+
+#ifdef QCOW2_CHECKED_INDEX
+void RefCounter::index_out_of_range(uint64_t c) const {
+  std::fprintf(stderr, "RefCounter: cluster index %llu out of range: clusters() is %llu\n",
+               static_cast<unsigned long long>(c), static_cast<unsigned long long>(clusters_));
+  std::abort();
+}
+#endif
 
 uint64_t RefCounter::memory_bytes() const {
   return cells_.size() + (active_set_.size() + active_clear_.size()) * 8 + overflow_.size() * 32 +

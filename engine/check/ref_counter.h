@@ -31,6 +31,7 @@ class RefCounter {
   uint64_t memory_bytes() const;
 
   void add(uint64_t cluster, uint64_t n) {
+    check_index(cluster);
     if (states_) return add_state(cluster, n, 0);
     const uint64_t cur = raw(cluster);
     if (cur + n < sat_ && cur != sat_) {
@@ -40,6 +41,7 @@ class RefCounter {
     add_slow(cluster, cur, n);
   }
   uint64_t get(uint64_t cluster) const {
+    check_index(cluster);
     if (states_) return state_count(cluster);
     const uint64_t cur = raw(cluster);
     return cur != sat_ ? cur : get_slow(cluster);
@@ -47,6 +49,7 @@ class RefCounter {
 
   // add() and mark_active() in one step (the L2 scan's hot path).
   void add_active(uint64_t c, uint64_t n, bool copied) {
+    check_index(c);
     if (states_) return add_state(c, n, copied ? kCopied : kNotCopied);
     add(c, n);
     mark_active(c, copied);
@@ -59,7 +62,8 @@ class RefCounter {
   // Bulk form of add(c, times) plus, for `flags` other than 0, mark_active, for clusters
   // [first, first + count) nothing has referenced yet: a run of sequentially allocated
   // clusters, as most L2 tables hold. Changes nothing and returns false unless a nibble
-  // layout holds that state and every cluster of the range is still untouched.
+  // layout holds that state and every cluster of the range is still untouched. A range past
+  // clusters() also returns false, except under QCOW2_CHECKED_INDEX, where it aborts.
   bool add_fresh_run(uint64_t first, uint64_t count, uint64_t times, uint8_t flags);
 
   // The nibble layouts' bytes (two clusters each), for bulk comparisons; null otherwise.
@@ -78,15 +82,32 @@ class RefCounter {
 
   // Active references: whether some carry COPIED and some do not.
   void mark_active(uint64_t c, bool copied) {
+    check_index(c);
     if (states_) return add_state(c, 0, copied ? kCopied : kNotCopied);
     if (bits_ == 2) cells_[c >> 1] |= static_cast<uint8_t>((copied ? 4 : 8) << nibble_shift(c));
     else set(copied ? active_set_ : active_clear_, c);
   }
-  bool active_copied(uint64_t c) const { return flags(c) & kCopied; }
-  bool active_not_copied(uint64_t c) const { return flags(c) & kNotCopied; }
-  bool active(uint64_t c) const { return flags(c) != 0; }
+  bool active_copied(uint64_t c) const { return checked_flags(c) & kCopied; }
+  bool active_not_copied(uint64_t c) const { return checked_flags(c) & kNotCopied; }
+  bool active(uint64_t c) const { return checked_flags(c) != 0; }
 
  private:
+  // The cells are mmap'd (ZeroedBuffer), where ASan has no redzones: an index past clusters()
+  // would read or write a neighbour's cells, or past the mapping, unseen. Sanitizer and fuzz
+  // builds define QCOW2_CHECKED_INDEX, and every public method taking a cluster index then
+  // aborts, naming the index, instead. Other builds pay nothing: callers check their ranges.
+#ifdef QCOW2_CHECKED_INDEX
+  void check_index(uint64_t c) const {
+    if (c >= clusters_) [[unlikely]] index_out_of_range(c);
+  }
+  [[noreturn]] void index_out_of_range(uint64_t c) const;
+#else
+  void check_index(uint64_t) const {}
+#endif
+  uint8_t checked_flags(uint64_t c) const {
+    check_index(c);
+    return flags(c);
+  }
   static constexpr uint8_t kEscaped = 15;  // the state nibble's "look in escaped_"
   static constexpr uint64_t kMaxStateCount = 6;  // the largest count a state nibble holds
   // The state nibble: 0-6 count without flags, 7-12 count 1-6 active without COPIED,
