@@ -14,7 +14,9 @@ using Codes = std::vector<std::string>;
 // No proposal writes into the cluster `c` (a structure a damaged pointer named).
 void expect_no_proposal_in(const Checked& c, uint64_t cluster) {
   for (const Finding& f : c.res.findings)
-    if (f.proposed) EXPECT_NE(*f.file_offset >> 16, cluster) << f.code << " proposes to write into it: " << f.message;
+    if (f.proposed) {
+      EXPECT_NE(*f.file_offset >> 16, cluster) << f.code << " proposes to write into it: " << f.message;
+    }
 }
 
 TEST(CrossLink, L1EntryIntoTheRefcountTableIsNotReadAsAnL2Table) {
