@@ -54,13 +54,12 @@ int run_dump(const Options& opt) {
     std::fflush(stdout);
     return fail(kExitHeader, fmt::format("{}: {}", img->path(), img->walk_status().message()));
   }
-  render_snapshots(*img, st, out);
-  render_bitmaps(*img, st, out);
-
   // Every table is judged once, by the layout the check uses: a pointer into another structure
   // is not followed here either.
   auto layout = Layout::build(*img);
   if (!layout.ok()) return finish(out, read_failure(*img, layout.status()));
+  render_snapshots(*img, st, out, &*layout);
+  render_bitmaps(*img, st, out);
   Verdict verdict = image_verdict(*img);
   const DumpOptions dopt{opt.flags};
   ShownTables shown;  // an L2 table shared by several L1 entries is printed once

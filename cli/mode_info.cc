@@ -2,11 +2,14 @@
 // on images too damaged to walk.
 #include <unistd.h>
 
+#include <optional>
+
 #include "cli/exit_codes.h"
 #include "cli/modes.h"
 #include "cli/report.h"
 #include "cli/session.h"
 #include "cli/snapshot_select.h"
+#include "engine/check/layout.h"
 #include "engine/render/header_text.h"
 #include "engine/render/snapshot_text.h"
 
@@ -23,7 +26,10 @@ int run_info(const Options& opt) {
   FileSink out(stdout);
   const Style st(opt.color(::isatty(STDOUT_FILENO)));
   render_header(*img, st, out);
-  render_snapshots(*img, st, out);
+  // The snapshot list judges each L1 table as the check does, when the tables can be read.
+  std::optional<Result<Layout>> layout;
+  if (img->walkable()) layout.emplace(Layout::build(*img));
+  render_snapshots(*img, st, out, layout && layout->ok() ? &layout->value() : nullptr);
   render_bitmaps(*img, st, out);
   return finish(out, image_verdict(*img));
 }

@@ -14,9 +14,10 @@ std::string optional_u64(const std::optional<uint64_t>& v) {
   return v ? fmt::to_string(*v) : std::string("none");
 }
 
-void one_snapshot(const Snapshot& s, const Image& img, const Style& st, TextSink& out) {
+void one_snapshot(const Snapshot& s, const Image& img, const Layout* layout, const Style& st, TextSink& out) {
   out.print("snapshot[{:4}]: id {}, name {}\n", s.index, escape_text(s.id), escape_text(s.name));
-  const std::string bad = snapshot_l1_problem(s, img.geometry(), img.file_size());
+  const std::string bad =
+      layout ? layout->snapshot_l1(s.index).problem : snapshot_l1_problem(s, img.geometry(), img.file_size());
   out.print("    l1_table_offset: 0x{:x}, l1_size: {}", s.l1_table_offset, s.l1_size);
   if (!bad.empty()) out.print(" {}[{}]{}", st.error(), bad, st.reset());
   out.print("\n    date: {}, vm_clock: {}\n", snapshot_date(s.date_sec),
@@ -54,7 +55,7 @@ std::string snapshot_vm_clock(uint64_t nsec) {
                      ms % 1000);
 }
 
-void render_snapshots(const Image& img, const Style& st, TextSink& out) {
+void render_snapshots(const Image& img, const Style& st, TextSink& out, const Layout* layout) {
   const Header& h = img.header();
   if (h.nb_snapshots == 0) {
     out.print("{}Snapshots: 0{}\n", st.title(), st.reset());
@@ -68,7 +69,7 @@ void render_snapshots(const Image& img, const Style& st, TextSink& out) {
   const SnapshotTable& t = img.snapshots();
   out.print("{}Snapshots: {} of nb_snapshots {} [offset: 0x{:x}, {} bytes]{}\n", st.title(),
             t.snapshots.size(), h.nb_snapshots, h.snapshots_offset, t.table_bytes, st.reset());
-  for (const Snapshot& s : t.snapshots) one_snapshot(s, img, st, out);
+  for (const Snapshot& s : t.snapshots) one_snapshot(s, img, layout, st, out);
   if (t.ok()) return;
   std::string last_good = "none";
   if (!t.snapshots.empty()) {

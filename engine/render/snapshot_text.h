@@ -1,6 +1,7 @@
 // The internal snapshot list and the persistent bitmap list, as far as they parse.
 #pragma once
 
+#include "engine/check/layout.h"
 #include "engine/io/image.h"
 #include "engine/render/style.h"
 #include "engine/render/text_sink.h"
@@ -8,8 +9,9 @@
 namespace qcow2 {
 
 // Every parsed snapshot entry, then (when parsing stopped early) one line naming the first bad
-// entry, why, and the last good one.
-void render_snapshots(const Image& img, const Style& st, TextSink& out);
+// entry, why, and the last good one. A snapshot whose L1 table cannot be read says why: the
+// layout's verdict when one is given (it knows cross-links), else the pointer rule.
+void render_snapshots(const Image& img, const Style& st, TextSink& out, const Layout* layout = nullptr);
 
 // Every bitmap of the bitmap directory, then its error if it did not parse completely.
 // Prints nothing when the image has no bitmaps extension.
