@@ -44,7 +44,8 @@ Status BatchReader::read(std::span<const ReadRequest> requests) {
 
 Status BatchReader::read_batch(std::span<const ReadRequest> batch) {
   const size_t n = batch.size();
-  if (!ctx_ || n < 2) {
+  // An overlaid file is read through ImageFile, which lays the overlay over what it reads.
+  if (!ctx_ || n < 2 || file_.overlaid()) {
     for (const ReadRequest& r : batch)
       if (Status st = file_.read(r.offset, r.out); !st.ok()) return st;
     return Status::Ok();

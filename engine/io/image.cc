@@ -69,8 +69,10 @@ Status read_cluster0(const ImageFile& file, uint64_t size, std::vector<uint8_t>&
 
 }  // namespace
 
-Result<std::unique_ptr<Image>> Image::open(const std::string& path) {
-  QCOW2_ASSIGN_OR_RETURN(ImageFile file, ImageFile::open_read_only(path));
+Result<std::unique_ptr<Image>> Image::open(const std::string& path) { return open(path, nullptr); }
+
+Result<std::unique_ptr<Image>> Image::open(const std::string& path, std::shared_ptr<const Overlay> overlay) {
+  QCOW2_ASSIGN_OR_RETURN(ImageFile file, ImageFile::open_read_only(path, std::move(overlay)));
   std::unique_ptr<Image> img(new Image(std::move(file)));
   const uint64_t size = img->file_.size();
   if (size == 0) return Status::NotQcow2(fmt::format("{}: file is empty, not a qcow2 image", path));

@@ -32,6 +32,8 @@ struct LinkedFile {
 class Image {
  public:
   static Result<std::unique_ptr<Image>> open(const std::string& path);
+  // The image as `overlay`'s writes would leave it (a repair plan's simulation).
+  static Result<std::unique_ptr<Image>> open(const std::string& path, std::shared_ptr<const Overlay> overlay);
 
   const std::string& path() const { return file_.path(); }
   const ImageFile& file() const { return file_; }

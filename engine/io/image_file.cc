@@ -6,13 +6,14 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 
 #include "engine/format/extent.h"
 
 namespace qcow2 {
 
-Result<ImageFile> ImageFile::open_read_only(const std::string& path) {
+Result<ImageFile> ImageFile::open_read_only(const std::string& path, std::shared_ptr<const Overlay> overlay) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     const int err = errno;
@@ -37,10 +38,11 @@ Result<ImageFile> ImageFile::open_read_only(const std::string& path) {
     ::close(fd);
     return Status::InvalidArgument(fmt::format("{}: is not a regular file or block device", path));
   }
-  return ImageFile(fd, size, path);
+  return ImageFile(fd, size, path, std::move(overlay));
 }
 
-ImageFile::ImageFile(ImageFile&& o) noexcept : fd_(o.fd_), size_(o.size_), path_(std::move(o.path_)) {
+ImageFile::ImageFile(ImageFile&& o) noexcept
+    : fd_(o.fd_), size_(o.size_), path_(std::move(o.path_)), overlay_(std::move(o.overlay_)) {
   o.fd_ = -1;
 }
 
@@ -50,6 +52,7 @@ ImageFile& ImageFile::operator=(ImageFile&& o) noexcept {
     fd_ = o.fd_;
     size_ = o.size_;
     path_ = std::move(o.path_);
+    overlay_ = std::move(o.overlay_);
     o.fd_ = -1;
   }
   return *this;
@@ -71,11 +74,22 @@ bool ImageFile::is_hole(uint64_t offset, uint64_t length) const {
 }
 
 Status ImageFile::read(uint64_t offset, std::span<uint8_t> out) const {
-  if (!inside_file(offset, out.size(), size_)) {
+  if (!inside_file(offset, out.size(), size())) {
     return Status::Corruption(fmt::format("{} bytes at offset 0x{:x} lie past the end of the "
                                           "{}-byte file",
-                                          out.size(), offset, size_));
+                                          out.size(), offset, size()));
   }
+  if (!overlay_) return read_disk(offset, out);
+  // What lies on disk (none past its end: an overlay grows the file with its own bytes or
+  // zeros), then the overlay's writes over it.
+  const uint64_t on_disk = offset >= size_ ? 0 : std::min<uint64_t>(out.size(), size_ - offset);
+  if (on_disk) QCOW2_RETURN_IF_ERROR(read_disk(offset, out.subspan(0, on_disk)));
+  std::fill(out.begin() + static_cast<ptrdiff_t>(on_disk), out.end(), 0);
+  overlay_->apply(offset, out);
+  return Status::Ok();
+}
+
+Status ImageFile::read_disk(uint64_t offset, std::span<uint8_t> out) const {
   size_t done = 0;
   while (done < out.size()) {
     ssize_t n = ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));

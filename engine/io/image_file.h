@@ -2,8 +2,11 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
+
+#include "engine/io/overlay.h"
 
 #include "engine/util/status.h"
 
@@ -12,7 +15,8 @@ namespace qcow2 {
 class ImageFile {
  public:
   // Opens O_RDONLY. Fails, naming the path, for a missing, unreadable or non-regular file.
-  static Result<ImageFile> open_read_only(const std::string& path);
+  // With an overlay, reads see the file as the overlay's writes would leave it.
+  static Result<ImageFile> open_read_only(const std::string& path, std::shared_ptr<const Overlay> overlay = {});
 
   ImageFile(ImageFile&& other) noexcept;
   ImageFile& operator=(ImageFile&& other) noexcept;
@@ -24,7 +28,9 @@ class ImageFile {
   // kCorruption error that names the range, never a short read.
   Status read(uint64_t offset, std::span<uint8_t> out) const;
 
-  uint64_t size() const { return size_; }
+  uint64_t size() const { return overlay_ ? overlay_->size() : size_; }
+  // True when reads go through an overlay (not what is on disk).
+  bool overlaid() const { return overlay_ != nullptr; }
   // Bytes the file occupies on disk (its allocated blocks); 0 when the system cannot say.
   uint64_t allocated_bytes() const;
   // True when [offset, offset + length) is a hole: never written, reads as zeros.
@@ -33,10 +39,14 @@ class ImageFile {
   int fd() const { return fd_; }
 
  private:
-  ImageFile(int fd, uint64_t size, std::string path) : fd_(fd), size_(size), path_(std::move(path)) {}
+  ImageFile(int fd, uint64_t size, std::string path, std::shared_ptr<const Overlay> overlay)
+      : fd_(fd), size_(size), path_(std::move(path)), overlay_(std::move(overlay)) {}
+  Status read_disk(uint64_t offset, std::span<uint8_t> out) const;
+
   int fd_ = -1;
-  uint64_t size_ = 0;
+  uint64_t size_ = 0;  // on disk
   std::string path_;
+  std::shared_ptr<const Overlay> overlay_;
 };
 
 }  // namespace qcow2
