@@ -1,0 +1,56 @@
+// The undo journal's bytes. A journal holds everything needed to put an image back exactly as
+// it was before a repair, or to finish the repair, whatever point a crash stopped it at:
+// the image's identity (size before and after, the bytes of its first cluster, their CRC), then
+// one record per edit (offset, old bytes, new bytes), then markers that say how far the repair
+// got. Every part carries its own CRC-32, so a torn or corrupted journal is refused whole.
+//
+//   header:  "QCOW2FSJ" u32 version  u64 size_before u64 size_after  u32 n_head  head bytes
+//            u32 n_records  u32 crc
+//   record:  u32 "REC!" u64 offset u32 n  old[n] new[n]  u32 crc
+//   marker:  u32 "MRK!" u32 kind  u32 crc        (kinds: applied, undone)
+// All integers big-endian.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "engine/util/status.h"
+
+namespace qcow2 {
+
+struct JournalRecord {
+  uint64_t offset = 0;
+  std::vector<uint8_t> old_bytes;  // what the image held
+  std::vector<uint8_t> new_bytes;  // what the repair writes (same length)
+};
+
+enum class JournalMarker : uint32_t {
+  kApplied = 1,  // every edit was written and synced, and the guard bit was restored
+  kUndone = 2,   // the image was put back as it was before
+};
+
+struct Journal {
+  uint32_t version = 1;
+  uint64_t size_before = 0;
+  uint64_t size_after = 0;
+  std::vector<uint8_t> head;  // the image's first bytes before the repair (its identity)
+  std::vector<JournalRecord> records;
+  std::vector<JournalMarker> markers;  // in the order they were written
+
+  bool applied() const;
+  bool undone() const;
+};
+
+std::vector<uint8_t> encode_journal_header(const Journal& j);
+std::vector<uint8_t> encode_journal_record(const JournalRecord& r);
+std::vector<uint8_t> encode_journal_marker(JournalMarker m);
+
+// Decodes a whole journal file. Refuses (kCorruption, naming the part) a bad magic or version,
+// a CRC that does not match, or a record count that the file does not hold. Records are synced
+// before the image is touched, so they are always whole; a marker torn by a crash while it was
+// appended (the file's last bytes) is taken as not written.
+Result<Journal> decode_journal(std::span<const uint8_t> bytes);
+
+}  // namespace qcow2
