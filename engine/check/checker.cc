@@ -162,7 +162,8 @@ Result<CheckResult> check_image(const Image& img, const CheckOptions& opts) {
                     "cross-links may be missing from this report",
                     opts.max_suspects),
         "repair what is listed, then check again"));
-  propose_fixes(img, sink.counter(), referrers, res.findings);
+  res.metadata = merge_ranges(std::move(sink.metadata()));
+  propose_fixes(img, layout, res.metadata, sink.counter(), referrers, res.findings);
   for (Finding& f : res.findings) {
     if (f.code != "header-dirty-bit") continue;
     const bool fine = res.stats.leaks == 0 && res.stats.errors == 0;
@@ -176,7 +177,6 @@ Result<CheckResult> check_image(const Image& img, const CheckOptions& opts) {
     if (!is_printable_ascii(f.fix)) f.fix = escape_text(f.fix);
     if (!is_printable_ascii(f.table)) f.table = escape_text(f.table);
   }
-  res.metadata = merge_ranges(std::move(sink.metadata()));
   finish_stats(img, res.metadata, res.stats);
   res.status = status_of(res.findings);
   res.counts = std::make_shared<RefCounter>(std::move(sink.counter()));

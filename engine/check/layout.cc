@@ -46,6 +46,29 @@ uint64_t bitmap_table_entries_needed(uint64_t disk_size, uint32_t granularity_bi
   return bits / bits_per_cluster + (bits % bits_per_cluster != 0);
 }
 
+bool Layout::header_rooted(Role r) {
+  switch (r) {
+    case Role::kHeader:
+    case Role::kL1:
+    case Role::kRefTable:
+    case Role::kSnapshotTable:
+    case Role::kBitmapDirectory:
+    case Role::kCryptoHeader: return true;
+    default: return false;
+  }
+}
+
+void Layout::contest(const Claim& refused, const Claim& owner) {
+  if (header_rooted(owner.role)) return;
+  // Two pointers naming one table of one kind: the table is what both say it is.
+  if (refused.role == owner.role && refused.offset == owner.offset && refused.bytes == owner.bytes) return;
+  const uint32_t bits = claims_.cluster_bits();
+  const ClusterSpan a = cluster_span(refused.offset, refused.bytes, bits);
+  const ClusterSpan b = cluster_span(owner.offset, owner.bytes, bits);
+  const uint64_t first = std::max(a.first, b.first), end = std::min(a.first + a.count, b.first + b.count);
+  if (first < end) contested_.push_back({first, end - first});
+}
+
 void Layout::add(Finding f) {
   if (++listed_[f.code] <= kMaxFindingsPerCode) findings_.push_back(std::move(f));
   else ++not_listed_[f.code];
@@ -100,6 +123,7 @@ Status Layout::add_snapshot_l1s() {
   for (const ClaimMap::Refused& r : claims_.claim_all(batch)) {
     refused[r.position] = true;
     const Claim& c = batch[r.position];
+    contest(c, r.owner);
     for (uint32_t i : users[{c.offset, static_cast<uint32_t>(c.bytes / 8)}])
       fail(snaps[i], "snapshot-l1-cross-link",
            fmt::format("its L1 table (0x{:x}, {} entries) lies in {}: it is not decoded", c.offset, c.bytes / 8,
@@ -137,12 +161,12 @@ void Layout::add_refcount_blocks() {
   std::vector<Claim> batch;
   for (uint64_t i = 0; i < reftable_.size(); ++i) {
     const RefTableEntry e = decode_reftable_entry(reftable_[i], g);
-    if (!e.used()) continue;
+    if (!e.used() && !e.reserved) continue;
     const char* code = nullptr;
     std::string msg;
     Block& state = blocks_[i];
     if (e.reserved) {
-      state = Block::kReservedBits;
+      state = e.used() ? Block::kReservedBits : Block::kUnused;
       code = "reftable-reserved-bits";
       msg = fmt::format("refcount table entry 0x{:016x} has reserved bits 0x{:x} set", e.raw, e.reserved);
     } else if (e.unaligned) {
@@ -168,6 +192,7 @@ void Layout::add_refcount_blocks() {
   for (const Claim& c : batch) blocks_[c.index] = Block::kOk;
   for (const ClaimMap::Refused& r : claims_.claim_all(batch)) {
     const Claim& c = batch[r.position];
+    contest(c, r.owner);
     blocks_[c.index] = Block::kCrossLink;
     Finding f = make_finding("reftable-cross-link", Category::kCorrupt, "refcount table",
                              fmt::format("refcount table entry {} names a block at 0x{:x} that lies in {}: it is "
@@ -232,6 +257,7 @@ Status Layout::add_bitmap_tables() {
   for (const ClaimMap::Refused& r : claims_.claim_all(batch)) {
     refused[r.position] = true;
     const Claim& c = batch[r.position];
+    contest(c, r.owner);
     for (uint32_t i : users[{c.offset, static_cast<uint32_t>(c.bytes / 8)}])
       fail(i, "bitmap-table-cross-link",
            fmt::format("bitmap table at 0x{:x} ({} entries) lies in {}: it is not decoded", c.offset, c.bytes / 8,

@@ -16,6 +16,7 @@
 
 #include "engine/check/finding.h"
 #include "engine/format/claims.h"
+#include "engine/format/extent.h"
 #include "engine/io/image.h"
 
 namespace qcow2 {
@@ -73,6 +74,15 @@ class Layout {
   // The structure an L2 table at `offset` (aligned, inside the file) would lie in, or null.
   const Claim* l2_conflict(uint64_t offset) const { return claims_.overlapping(offset, 1); }
 
+  // Clusters two tables claim where neither can be trusted over the other: a refused table
+  // that overlaps one found before it at the same depth (a snapshot L1, a refcount block, a
+  // bitmap table, an L2 table). The header-rooted structures win their conflicts outright:
+  // the header points at them itself. Nothing is ever proposed to be written there, and what
+  // the decoded owner seems to say about them is not trusted.
+  const std::vector<ClusterSpan>& contested() const { return contested_; }
+  // Whether a structure of this role is pointed at by the header itself.
+  static bool header_rooted(Role r);
+
   // The layout's own findings: bad or cross-linked snapshot L1, refcount block and bitmap
   // table pointers, bitmap tables whose size does not fit the disk. At most
   // kMaxFindingsPerCode per code; not_listed() counts the others by code.
@@ -85,6 +95,7 @@ class Layout {
   void add_refcount_blocks();
   Status add_bitmap_tables();
   void add(Finding f);
+  void contest(const Claim& refused, const Claim& owner);
 
   const Image* img_;
   ClaimMap claims_;
@@ -96,6 +107,7 @@ class Layout {
   std::vector<TableVerdict> bitmap_;
   std::vector<Finding> findings_;
   std::map<std::string, uint64_t> listed_, not_listed_;
+  std::vector<ClusterSpan> contested_;
 };
 
 // Entries of a bitmap table for a disk of `disk_size` bytes: one per cluster of bitmap bits.

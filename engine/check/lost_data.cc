@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <functional>
 #include <optional>
 #include <set>
 
@@ -22,9 +23,9 @@ class Inference {
  public:
   Inference(const Image& img, const RefCounter& counts, const ReferrerMap& referrers,
             const std::unordered_set<uint64_t>& suspect_tables, const std::unordered_map<uint64_t, uint64_t>& leaked,
-            std::vector<Finding>& findings)
+            const std::function<bool(uint64_t)>& may_write, std::vector<Finding>& findings)
       : img_(img), g_(img.geometry()), counts_(counts), referrers_(referrers), suspect_tables_(suspect_tables),
-        leaked_(leaked), findings_(findings) {}
+        leaked_(leaked), may_write_(may_write), findings_(findings) {}
 
   LostData run() {
     infer_lost_l2_tables();
@@ -34,6 +35,14 @@ class Inference {
 
  private:
   uint64_t refs(uint64_t c) const { return c < counts_.clusters() ? counts_.get(c) : 0; }
+
+  // The COPIED flag a re-linked entry of the table at `table_offset` must carry: set exactly
+  // when the table belongs to the active image and its cluster will have refcount 1, as QEMU
+  // keeps it (never taken from the damaged value, which may have lost it).
+  uint64_t copied_for(uint64_t table_offset, uint64_t refcount) const {
+    const uint64_t t = table_offset >> g_.cluster_bits;
+    return t < counts_.clusters() && counts_.active(t) && refcount == 1 ? kEntryCopied : 0;
+  }
 
   // True when cluster c could have been the home of a lost entry of a table named `times` times.
   bool free_home(uint64_t c, uint64_t times) const {
@@ -56,14 +65,19 @@ class Inference {
     return out;
   }
 
-  // An L1 entry that no longer names its L2 table (unaligned, past the end, into another
-  // structure): when exactly one leaked cluster reads as an L2 table whose every data cluster is
-  // leaked too, with nothing else referencing any of them, that cluster is the lost table.
+  // An active L1 entry that no longer names its L2 table (unaligned, past the end, into
+  // another structure, offset 0 with flags left): when exactly one leaked cluster reads as an
+  // active L2 table whose every data cluster is leaked too, with nothing else referencing any
+  // of them, that cluster is the lost table.
   void infer_lost_l2_tables() {
-    static const std::set<std::string> kLostTable = {"l1-unaligned", "l1-past-eof", "l1-cross-link"};
+    static const std::set<std::string> kLostTable = {"l1-unaligned", "l1-past-eof", "l1-cross-link",
+                                                     "l1-flags-without-table"};
     std::vector<size_t> damaged;
-    for (size_t i = 0; i < findings_.size(); ++i)
-      if (kLostTable.count(findings_[i].code) && !findings_[i].suspect && findings_[i].current) damaged.push_back(i);
+    for (size_t i = 0; i < findings_.size(); ++i) {
+      const Finding& f = findings_[i];
+      if (kLostTable.count(f.code) && !f.suspect && f.current && f.table == "active L1" && may_write_(*f.file_offset))
+        damaged.push_back(i);
+    }
     if (damaged.size() != 1 || leaked_.size() > kMaxLeaksToRead) return;
     std::vector<uint8_t> table;
     std::optional<uint64_t> found;
@@ -76,7 +90,7 @@ class Inference {
       found = c;
       found_data = std::move(data);
     }
-    if (!found) return;
+    if (!found || !may_write_(*findings_[damaged.front()].file_offset)) return;
     Finding& f = findings_[damaged.front()];
     const uint64_t table_offset = *found << g_.cluster_bits;
     f.mask = ~0ULL;
@@ -89,15 +103,19 @@ class Inference {
   }
   static constexpr size_t kMaxLeaksToRead = 65536;
 
-  // Every entry is empty or names one cluster inside the file with no reserved bits; at least
-  // one names data; every cluster named is leaked with refcount 1 and named once.
+  // What QEMU leaves in an active L2 table whose clusters it alone owns: every entry is empty,
+  // a zero cluster, or one data cluster inside the file with no reserved bits and COPIED set
+  // (refcount 1); at least one names data; every cluster named is leaked with refcount 1 and
+  // named once. Refcount blocks, bitmap tables and snapshot tables have no COPIED bits: they
+  // never pass.
   bool plausible_l2_table(const std::vector<uint8_t>& table, std::vector<uint64_t>& data) const {
+    if (g_.extended_l2 || g_.external_data) return false;
     std::unordered_set<uint64_t> seen;
     for (uint64_t i = 0; i < g_.l2_entries; ++i) {
       const L2Entry e = l2_entry_at(table, i, g_);
       if (e.raw == 0) continue;
       if (e.kind == L2Kind::kZeroPlain && e.raw == kL2ZeroFlag) continue;
-      if (e.kind != L2Kind::kNormal || e.reserved || e.unaligned ||
+      if (e.kind != L2Kind::kNormal || e.reserved || e.unaligned || !e.copied ||
           !inside_file(e.host_offset, g_.cluster_size, img_.file_size()))
         return false;
       const uint64_t c = e.host_offset >> g_.cluster_bits;
@@ -125,10 +143,11 @@ class Inference {
       Finding& f = findings_[i];
       if (f.code != "l2-unaligned" || f.proposed || !f.table_offset) continue;
       const uint64_t host = (*f.current & kOffsetMask) & ~(g_.cluster_size - 1);
-      if (host == 0 || !free_home(host >> g_.cluster_bits, refs(*f.table_offset >> g_.cluster_bits))) continue;
+      const uint64_t times = refs(*f.table_offset >> g_.cluster_bits);
+      if (host == 0 || !free_home(host >> g_.cluster_bits, times) || !may_write_(at)) continue;
       out_.homes[host >> g_.cluster_bits] = at;
       f.mask = ~0ULL;
-      f.propose((*f.current & kEntryCopied) | host, Risk::kRisky);
+      f.propose(copied_for(*f.table_offset, times) | host, Risk::kRisky);
       f.fix = fmt::format("cluster 0x{:x}, where the offset points into, is referenced by nothing: this entry most "
                           "likely held 0x{:016x}",
                           host, *f.proposed);
@@ -165,7 +184,8 @@ class Inference {
       // Zero entries alone are no damage: only clusters that wait for them, leaked with exactly
       // the refcount the entries would give, make them lost entries.
       if (!all_free || (!any_damaged && last - first + 1 > kMaxZeroRun)) continue;
-      const uint64_t copied = before.raw & after.raw & kEntryCopied;
+      if (!may_write_(at(first))) continue;
+      const uint64_t copied = copied_for(offset, times);
       for (uint64_t k = first; k <= last; ++k) {
         const uint64_t host = before.host_offset + (k - first + 1) * g_.cluster_size;
         const uint64_t value = copied | host;
@@ -205,6 +225,7 @@ class Inference {
   const ReferrerMap& referrers_;
   const std::unordered_set<uint64_t>& suspect_tables_;
   const std::unordered_map<uint64_t, uint64_t>& leaked_;
+  const std::function<bool(uint64_t)>& may_write_;
   std::vector<Finding>& findings_;
   LostData out_;
 };
@@ -213,8 +234,9 @@ class Inference {
 
 LostData infer_lost_data(const Image& img, const RefCounter& counts, const ReferrerMap& referrers,
                          const std::unordered_set<uint64_t>& suspect_tables,
-                         const std::unordered_map<uint64_t, uint64_t>& leaked, std::vector<Finding>& findings) {
-  return Inference(img, counts, referrers, suspect_tables, leaked, findings).run();
+                         const std::unordered_map<uint64_t, uint64_t>& leaked,
+                         const std::function<bool(uint64_t)>& may_write, std::vector<Finding>& findings) {
+  return Inference(img, counts, referrers, suspect_tables, leaked, may_write, findings).run();
 }
 
 }  // namespace qcow2

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -30,8 +31,10 @@ struct LostData {
 // `leaked`: unreferenced leaked cluster -> its refcount on disk; `suspect_tables`: file offsets
 // of tables in doubt (never a source of inference). Proposes on the damaged entries of
 // `findings` directly.
+// `may_write(offset)` says whether a proposal may write there at all.
 LostData infer_lost_data(const Image& img, const RefCounter& counts, const ReferrerMap& referrers,
                          const std::unordered_set<uint64_t>& suspect_tables,
-                         const std::unordered_map<uint64_t, uint64_t>& leaked, std::vector<Finding>& findings);
+                         const std::unordered_map<uint64_t, uint64_t>& leaked,
+                         const std::function<bool(uint64_t)>& may_write, std::vector<Finding>& findings);
 
 }  // namespace qcow2

@@ -14,6 +14,7 @@
 #include "engine/format/header.h"
 #include "engine/format/l1_entry.h"
 #include "engine/format/l2_entry.h"
+#include "engine/format/refcount.h"
 #include "engine/util/bytes.h"
 
 namespace qcow2 {
@@ -25,14 +26,25 @@ bool is_refcount_code(const std::string& c) {
 
 class Proposer {
  public:
-  Proposer(const Image& img, const RefCounter& counts, const ReferrerMap& referrers, std::vector<Finding>& findings)
-      : img_(img), g_(img.geometry()), counts_(counts), referrers_(referrers), findings_(findings) {}
+  Proposer(const Image& img, const Layout& layout, const std::vector<MetaRange>& metadata, const RefCounter& counts,
+           const ReferrerMap& referrers, std::vector<Finding>& findings)
+      : img_(img), g_(img.geometry()), layout_(layout), metadata_(metadata), counts_(counts), referrers_(referrers),
+        findings_(findings) {}
 
   void run() {
+    // Metadata as disjoint spans, whatever roles overlap: where a proposal may write.
+    for (const MetaRange& m : metadata_) {
+      if (!meta_.empty() && m.first <= meta_.back().first + meta_.back().count)
+        meta_.back().count = std::max(meta_.back().count, m.first + m.count - meta_.back().first);
+      else
+        meta_.push_back({m.first, m.count});
+    }
+    find_contested();
     mark_suspects();
     simple_proposals();
     index_leaks();
-    LostData lost = infer_lost_data(img_, counts_, referrers_, suspect_tables_, leaked_, findings_);
+    LostData lost = infer_lost_data(img_, counts_, referrers_, suspect_tables_, leaked_,
+                                    [this](uint64_t off) { return may_write(off); }, findings_);
     homes_ = std::move(lost.homes);
     added_ = std::move(lost.entries);
     refcounts();
@@ -42,6 +54,50 @@ class Proposer {
 
  private:
   uint64_t refs(uint64_t c) const { return c < counts_.clusters() ? counts_.get(c) : 0; }
+
+  // Clusters where two structures of equal standing meet: the layout's contested spans, the L2
+  // tables an L1 entry names inside a deeper structure, the clusters of overlap findings.
+  void find_contested() {
+    contested_ = layout_.contested();
+    for (const Finding& f : findings_) {
+      if (f.code == "l1-cross-link" && f.current) {
+        const uint64_t off = *f.current & kOffsetMask;
+        if (const Claim* owner = layout_.l2_conflict(off); owner && !Layout::header_rooted(owner->role))
+          contested_.push_back({off >> g_.cluster_bits, 1});
+      }
+      if (f.code == "overlap" && f.cluster) contested_.push_back({*f.cluster, 1});
+    }
+    // Sorted and merged, so that one binary search answers.
+    std::sort(contested_.begin(), contested_.end(),
+              [](const ClusterSpan& a, const ClusterSpan& b) { return a.first < b.first; });
+    std::vector<ClusterSpan> merged;
+    for (const ClusterSpan& s : contested_) {
+      if (!merged.empty() && s.first <= merged.back().first + merged.back().count)
+        merged.back().count = std::max(merged.back().count, s.first + s.count - merged.back().first);
+      else
+        merged.push_back(s);
+    }
+    contested_ = std::move(merged);
+  }
+
+  bool contested(uint64_t c) const {
+    auto it = std::upper_bound(contested_.begin(), contested_.end(), c,
+                               [](uint64_t v, const ClusterSpan& s) { return v < s.first; });
+    return it != contested_.begin() && c < std::prev(it)->first + std::prev(it)->count;
+  }
+
+  bool in_metadata(uint64_t c) const {
+    auto it = std::upper_bound(meta_.begin(), meta_.end(), c,
+                               [](uint64_t v, const ClusterSpan& m) { return v < m.first; });
+    return it != meta_.begin() && c < std::prev(it)->first + std::prev(it)->count;
+  }
+
+  // The one rule for where a proposal may write: inside metadata (or the header), never where
+  // two structures meet, never into guest data.
+  bool may_write(uint64_t offset) const {
+    const uint64_t c = offset >> g_.cluster_bits;
+    return !contested(c) && (c == 0 || in_metadata(c));
+  }
 
   // Tables that are themselves in doubt, and the clusters several structures claim.
   void mark_suspects() {
@@ -53,6 +109,15 @@ class Proposer {
         if (auto it = referrers_.find(*f.cluster); it != referrers_.end())
           for (const Referrer& r : it->second.referrers)
             if (r.role == Role::kL2 || r.role == Role::kRefBlock) suspect_tables_.insert(*f.cluster << g_.cluster_bits);
+      }
+    }
+    for (Finding& f : findings_) {
+      if (f.table_offset && contested(*f.table_offset >> g_.cluster_bits)) suspect_tables_.insert(*f.table_offset);
+      if (f.proposed && !may_write(*f.file_offset)) {
+        f.withdraw_proposal();
+        f.message += contested(*f.file_offset >> g_.cluster_bits)
+                         ? "; it lies where two structures meet, so nothing is proposed"
+                         : "; it would write outside the metadata, so nothing is proposed";
       }
     }
     for (Finding& f : findings_) {
@@ -79,7 +144,8 @@ class Proposer {
         {"l2-compressed-bitmap", Risk::kRisky},     {"refcount-past-eof", Risk::kSafe},
     };
     for (Finding& f : findings_) {
-      if (f.suspect || !f.current) continue;
+      if (f.suspect || !f.current || !may_write(*f.file_offset)) continue;
+      if (f.code == "reftable-reserved-bits" && !block_behind_is_right(f)) continue;
       if (auto it = kClearBits.find(f.code); it != kClearBits.end()) f.propose(0, it->second);
     }
     // A refcount-table entry whose reserved bits hide a good block: its range's misses go
@@ -90,6 +156,29 @@ class Proposer {
     for (Finding& f : findings_)
       if (f.code == "refcount-table-miss" && f.file_offset && by_offset.count(*f.file_offset))
         f.resolved_by = *f.file_offset;
+  }
+
+  // A refcount-table entry with reserved bits: clearing them is proven only when the block it
+  // then names is one nothing else owns and holds exactly the refcounts the references call
+  // for in its range.
+  bool block_behind_is_right(Finding& f) const {
+    const uint64_t off = *f.current & ~kRefTableReservedMask;
+    if (off == 0) return true;  // it names no block either way
+    std::vector<uint8_t> block;
+    const bool readable = off != 0 && is_aligned(off, g_.cluster_size) &&
+                          inside_file(off, g_.cluster_size, img_.file_size()) &&
+                          !layout_.claims().overlapping(off, g_.cluster_size) && img_.read_cluster(off, block).ok();
+    bool agrees = readable;
+    const uint64_t first = *f.index << g_.refblock_bits;
+    for (uint64_t j = 0; agrees && j < g_.refblock_entries; ++j) {
+      const uint64_t c = first + j;
+      const uint64_t rc = refcount_at(block, j, g_.refcount_order);
+      agrees = c < counts_.clusters() ? rc == counts_.get(c) : rc == 0;
+    }
+    if (!agrees)
+      f.message += readable ? "; the block it names does not hold the refcounts the references call for"
+                            : "; the block it names cannot be read as a refcount block";
+    return agrees;
   }
 
   // Leaked clusters nothing references, and their refcounts: where lost data may be.
@@ -107,7 +196,8 @@ class Proposer {
         "l1-unaligned",      "l1-past-eof",           "l1-cross-link", "l2-unaligned",
         "l2-past-eof",       "l2-compressed-past-eof", "snapshot-table", "snapshot-l1",
         "snapshot-l1-cross-link", "l2-suspect-table",  "overlap",       "header-nb_snapshots",
-        "header-snapshots_offset"};
+        "header-snapshots_offset", "l1-flags-without-table", "crypto-header-range", "bitmap-table-range",
+        "bitmap-table-cross-link", "bitmap-table-size", "bitmap-directory", "bitmap-directory-cross-link"};
     for (const Finding& f : findings_)
       if (kUnfollowed.count(f.code) && !f.proposed) return true;
     return false;
@@ -166,10 +256,17 @@ class Proposer {
   // The refcount each cluster will have once the proposals are applied, where it differs from
   // the one on disk: the proposed one, or for a range without a refcount block the references
   // (what a rebuild of that block gives).
-  std::optional<uint64_t> final_refcount(uint64_t c) const {
-    if (auto it = final_rc_.find(c); it != final_rc_.end()) return it->second;
-    for (const auto& [first, count] : missed_ranges_)
-      if (first <= c && c < first + count) return refs(c);
+  // `by`: the proposal that sets it, when one does.
+  std::optional<uint64_t> final_refcount(uint64_t c, std::optional<uint64_t>& by) const {
+    if (auto it = final_rc_.find(c); it != final_rc_.end()) {
+      by = refcount_offset_.at(c);
+      return it->second;
+    }
+    for (const Missed& m : missed_ranges_)
+      if (m.first <= c && c < m.first + m.count) {
+        by = m.resolved_by;  // the block comes back by that proposal, or by a rebuild
+        return refs(c);
+      }
     return std::nullopt;
   }
 
@@ -181,7 +278,7 @@ class Proposer {
         refcount_offset_[*f.cluster] = *f.file_offset;
       }
       if (f.code == "refcount-table-miss" && f.index)
-        missed_ranges_.emplace_back(*f.index << g_.refblock_bits, g_.refblock_entries);
+        missed_ranges_.push_back({*f.index << g_.refblock_bits, g_.refblock_entries, f.resolved_by});
     }
     std::unordered_set<uint64_t> judged;  // entry offsets with a COPIED finding already
     for (Finding& f : findings_) {
@@ -191,7 +288,8 @@ class Proposer {
         f.withdraw_proposal();
         continue;
       }
-      const std::optional<uint64_t> rc = final_refcount(*f.cluster);
+      std::optional<uint64_t> by;
+      const std::optional<uint64_t> rc = final_refcount(*f.cluster, by);
       if (!rc) continue;
       const bool want = *rc == 1;
       const bool has = (f.current.value_or(0) & kEntryCopied) != 0;
@@ -199,9 +297,9 @@ class Proposer {
         f.withdraw_proposal();
         f.message += fmt::format("; right once the refcount of cluster {} is {} (see the refcount findings)",
                                  *f.cluster, *rc);
-        f.fix = "nothing to change here: apply the refcount proposal";
-        if (auto o = refcount_offset_.find(*f.cluster); o != refcount_offset_.end()) f.resolved_by = o->second;
-        else if (f.file_offset) f.resolved_by = *f.file_offset;
+        f.fix = by ? "nothing to change here: apply the refcount proposal"
+                   : "nothing to change here once the refcount block of its range is rebuilt";
+        f.resolved_by = by;
       } else {
         f.propose(want ? kEntryCopied : 0, Risk::kSafe);
       }
@@ -274,16 +372,24 @@ class Proposer {
 
   const Image& img_;
   const Geometry& g_;
+  const Layout& layout_;
+  const std::vector<MetaRange>& metadata_;
   const RefCounter& counts_;
   const ReferrerMap& referrers_;
   std::vector<Finding>& findings_;
   std::unordered_set<uint64_t> suspect_tables_;  // file offsets of tables in doubt
   std::unordered_set<uint64_t> cross_linked_;    // clusters
+  std::vector<ClusterSpan> contested_;             // sorted by first cluster, disjoint
+  std::vector<ClusterSpan> meta_;                  // the metadata ranges, disjoint
   std::unordered_map<uint64_t, uint64_t> leaked_;  // unreferenced leaked cluster -> its refcount
   std::unordered_map<uint64_t, uint64_t> homes_;  // inferred home cluster -> entry offset
   std::unordered_map<uint64_t, uint64_t> refcount_offset_;  // cluster -> its proposed refcount's offset
   std::unordered_map<uint64_t, uint64_t> final_rc_;          // cluster -> proposed refcount
-  std::vector<std::pair<uint64_t, uint64_t>> missed_ranges_;  // clusters without a refcount block
+  struct Missed {
+    uint64_t first, count;                // clusters without a refcount block
+    std::optional<uint64_t> resolved_by;  // the proposal that brings it back, if any
+  };
+  std::vector<Missed> missed_ranges_;
   std::vector<Finding> added_;
 };
 
@@ -294,9 +400,9 @@ uint64_t field_value(const Finding& f, uint64_t value) {
   return (value & f.mask) >> __builtin_ctzll(f.mask);
 }
 
-void propose_fixes(const Image& img, const RefCounter& counts, const ReferrerMap& referrers,
-                   std::vector<Finding>& findings) {
-  Proposer(img, counts, referrers, findings).run();
+void propose_fixes(const Image& img, const Layout& layout, const std::vector<MetaRange>& metadata,
+                   const RefCounter& counts, const ReferrerMap& referrers, std::vector<Finding>& findings) {
+  Proposer(img, layout, metadata, counts, referrers, findings).run();
 }
 
 }  // namespace qcow2

@@ -19,15 +19,20 @@
 
 #include <vector>
 
+#include "engine/check/checker.h"
 #include "engine/check/finding.h"
+#include "engine/check/layout.h"
 #include "engine/check/ref_counter.h"
 #include "engine/check/referrers.h"
 #include "engine/io/image.h"
 
 namespace qcow2 {
 
-void propose_fixes(const Image& img, const RefCounter& counts, const ReferrerMap& referrers,
-                   std::vector<Finding>& findings);
+// `metadata`: the check's metadata ranges, sorted and merged. No proposal writes outside them
+// (guest data) or into a cluster two structures claim (the layout's contested clusters, the
+// clusters of cross-link and overlap findings).
+void propose_fixes(const Image& img, const Layout& layout, const std::vector<MetaRange>& metadata,
+                   const RefCounter& counts, const ReferrerMap& referrers, std::vector<Finding>& findings);
 
 // The value of a finding's field: its masked bits, shifted down (a refcount, a flag).
 uint64_t field_value(const Finding& f, uint64_t value);

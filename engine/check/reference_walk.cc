@@ -39,6 +39,14 @@ class L1Collector {
       }
       if (!e.used()) {
         if (st) ++st->unused;
+        // Flags with no offset: a pointer whose offset was lost (QEMU's check even reads the
+        // header as the table).
+        if (e.copied)
+          report(finding("l1-flags-without-table", t, i, e.raw,
+                         fmt::format("L1 entry 0x{:016x} has COPIED set but no L2 offset: the pointer to its L2 "
+                                     "table was lost",
+                                     e.raw),
+                         "restore the entry from a backup or a snapshot's L1 (see the proposed value, if any)"));
         continue;
       }
       if (e.unaligned || !inside_file(e.l2_offset, g_.cluster_size, img_.file_size())) {

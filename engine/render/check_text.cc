@@ -96,9 +96,16 @@ std::string advice(const CheckResult& r) {
                                        "ask{} for attention.",
                                        warnings(r), warnings(r) == 1 ? "" : "s", warnings(r) == 1 ? "s" : "")
                          : "No errors were found on the image.";
-    case ImageStatus::kLeak:
+    case ImageStatus::kLeak: {
+      bool holds_data = false;
+      for (const Finding& f : r.findings) holds_data |= f.category == Category::kLeak && f.risk == Risk::kDestructive;
+      if (holds_data)
+        return "Leaked clusters only, but some hold data: they may be what a damaged or zeroed entry lost. "
+               "Read the findings (freeing those is marked destructive) before freeing anything; do not run "
+               "qemu-img check -r leaks IMAGE blindly.";
       return "Leaked clusters only: they waste space and hold nothing the tables reach. "
              "Free them with: qemu-img check -r leaks IMAGE";
+    }
     case ImageStatus::kCopied:
       return "Only COPIED flags disagree with the refcounts; the data is intact. "
              "Fix the flags with: qemu-img check -r all IMAGE";
