@@ -1,4 +1,5 @@
 // qcow2-dump: shows the structure of a qcow2 image, read-only. See man/qcow2-dump.1.
+#include <csignal>
 #include <exception>
 
 #include "cli/exit_codes.h"
@@ -25,6 +26,9 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A reader that stops early (| head) must be a failed write we report (exit 70, one line),
+  // not a death by SIGPIPE (141) that scripts cannot tell from a crash.
+  std::signal(SIGPIPE, SIG_IGN);
   // The engine reports errors as values; only allocation failures and library bugs get here.
   try {
     return run(argc, argv);

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <map>
+
 #include "cli/exit_codes.h"
 #include "cli/modes.h"
 #include "cli/report.h"
@@ -64,9 +66,15 @@ int run_dump(const Options& opt) {
   const DumpOptions dopt{opt.flags};
   ShownTables shown;  // an L2 table shared by several L1 entries is printed once
   std::vector<L1Dump> sources;
+  std::map<const std::vector<uint64_t>*, std::string> first_section;  // each decoded L1 table once
   for (const L1Target& t : targets) {
-    sources.push_back(dump_source(*layout, t));
-    if (sources.back().entries) shown.count(*sources.back().entries);
+    L1Dump d = dump_source(*layout, t);
+    if (d.entries && !d.entries->empty()) {
+      auto [it, fresh] = first_section.try_emplace(d.entries, t.title);
+      if (fresh) shown.count(*d.entries);
+      else d.same_as = it->second;
+    }
+    sources.push_back(std::move(d));
   }
   if (opt.print_tables()) {
     for (size_t k = 0; k < targets.size(); ++k) {

@@ -70,7 +70,7 @@ ImageChange Fs::change() const {
 void Fs::notice_change() {
   const std::shared_ptr<View> v = view();
   if (!v) return;
-  std::optional<ImageStamp> now = stamp_image(v->tree.image().path());
+  std::optional<qcow2::ImageStamp> now = qcow2::stamp_image(v->tree.image().path());
   if (now && *now == v->stamp) return;
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -80,7 +80,7 @@ class Fs {
   std::shared_ptr<View> view_;
   std::atomic<uint32_t> generation_{0};  // view_'s, readable without mu_
   ImageChange change_;
-  std::optional<ImageStamp> last_noticed_;  // the image as the last notice_change saw it
+  std::optional<qcow2::ImageStamp> last_noticed_;  // the image as the last notice_change saw it
   std::mutex reopen_mu_;  // one re-open at a time
 };
 

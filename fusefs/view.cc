@@ -5,7 +5,7 @@
 namespace qcow2fs {
 
 View::View(std::unique_ptr<qcow2::Image> img, uint32_t gen, const CheckConfig& check_config,
-           ImageStamp image_stamp, std::string in_use_by)
+           qcow2::ImageStamp image_stamp, std::string in_use_by)
     : generation(gen % kGenerations),
       made_at(std::time(nullptr)),
       stamp(std::move(image_stamp)),
@@ -15,7 +15,7 @@ View::View(std::unique_ptr<qcow2::Image> img, uint32_t gen, const CheckConfig& c
 
 qcow2::Result<std::shared_ptr<View>> open_view(const std::string& path, uint32_t generation,
                                                const CheckConfig& check_config) {
-  auto stamp = stamp_image(path);
+  auto stamp = qcow2::stamp_image(path);
   auto img = qcow2::Image::open(path);
   if (!img.ok()) return img.status();  // its message says why better than the stamp could
   if (!stamp) return qcow2::Status::IOError("cannot read " + path);

@@ -12,7 +12,7 @@
 
 #include "engine/io/image.h"
 #include "fusefs/check_state.h"
-#include "fusefs/image_stamp.h"
+#include "engine/io/file_stamp.h"
 #include "fusefs/render_cache.h"
 #include "fusefs/tree.h"
 
@@ -23,7 +23,7 @@ class View {
   // `stamp` was taken before `img` was opened, so a change during the open is noticed later.
   // `in_use` describes a writer holding QEMU's lock when the view was made ("" when none).
   View(std::unique_ptr<qcow2::Image> img, uint32_t generation, const CheckConfig& check_config,
-       ImageStamp stamp, std::string in_use);
+       qcow2::ImageStamp stamp, std::string in_use);
   View(const View&) = delete;
   View& operator=(const View&) = delete;
 
@@ -31,7 +31,7 @@ class View {
 
   const uint32_t generation;
   const std::time_t made_at;  // the mtime of its directories
-  const ImageStamp stamp;
+  const qcow2::ImageStamp stamp;
   const std::string in_use;
   Tree tree;
   RenderCache cache{32u << 20, 4096};

@@ -9,9 +9,32 @@
 
 namespace qcow2 {
 
-L2Scanner::L2Scanner(const Image& img, ReferenceSink& sink, CheckStats* stats, bool verify_compressed, bool bulk)
+L2Scanner::L2Scanner(const Image& img, ReferenceSink& sink, CheckStats* stats, bool verify_compressed, bool bulk,
+                     const std::atomic<bool>* cancel)
     : img_(img), g_(img.geometry()), sink_(sink), stats_(stats), verify_compressed_(verify_compressed),
-      findings_(sink.wants_findings()), bulk_(bulk) {}
+      findings_(sink.wants_findings()), bulk_(bulk), cancel_(cancel) {}
+
+Status L2Scanner::verify_stream(const L2Entry& e) {
+  // The stream's bytes in the file: none when its first byte lies in the partial last sector,
+  // past the end.
+  const uint64_t size = img_.file_size();
+  const uint64_t in_file = e.comp_offset < size ? std::min(e.comp_length, size - e.comp_offset) : 0;
+  if (in_file == 0) return Status::Corruption(fmt::format("its first byte lies past the end of the {}-byte file", size));
+  StreamVerdict& v = streams_[e.comp_offset];
+  if (in_file >= v.ok_from) return Status::Ok();
+  if (in_file <= v.bad_upto) return Status::Corruption(v.why);
+  packed_.resize(in_file);
+  plain_.resize(g_.cluster_size);
+  Status s = img_.file().read(e.comp_offset, packed_);
+  if (s.ok()) s = decompress_cluster(static_cast<CompressionType>(img_.header().compression_type), packed_, plain_);
+  if (s.ok()) {
+    v.ok_from = in_file;
+  } else {
+    v.bad_upto = in_file;
+    v.why = s.message();
+  }
+  return s;
+}
 
 Finding* L2Scanner::report(const char* code, const L2Table& t, uint64_t index, const L2Entry& e, std::string msg,
                            std::string fix) {
@@ -54,6 +77,7 @@ void L2Scanner::finish_table(const L2Table& t) {
 void L2Scanner::scan(const L2Table& t, std::span<const uint8_t> table) {
   used_in_table_ = 0;
   invalid_in_table_ = 0;
+  streams_.clear();
   EntryStats* st = nullptr;
   if (stats_) st = t.active_times ? &stats_->l2 : &stats_->snapshot_l2;
   next_contiguous_ = 0;
@@ -263,17 +287,10 @@ void L2Scanner::compressed(const L2Table& t, uint64_t i, const L2Entry& e, const
   sink_.reference(first, last - first + 1, t.times, r);
   if (!verify_compressed_ || !findings_) return;
 
-  // The stream's bytes in the file: none when its first byte lies in the partial last sector,
-  // past the end.
-  const uint64_t in_file = e.comp_offset < size ? std::min(e.comp_length, size - e.comp_offset) : 0;
-  Status s = in_file == 0 ? Status::Corruption(fmt::format("its first byte lies past the end of the {}-byte file", size))
-                          : Status::Ok();
-  if (s.ok()) {
-    packed_.resize(in_file);
-    plain_.resize(g_.cluster_size);
-    s = img_.file().read(e.comp_offset, packed_);
-  }
-  if (s.ok()) s = decompress_cluster(static_cast<CompressionType>(img_.header().compression_type), packed_, plain_);
+  // Decompressing is the costly part: a stopped check must not wait for a table of them.
+  if (cancel_ && ++since_cancel_check_ % 256 == 0) cancelled_ = cancel_->load(std::memory_order_relaxed);
+  if (cancelled_) return;  // the walk stops at the next table
+  const Status s = verify_stream(e);
   if (!s.ok())
     report("l2-compressed-bad-stream", t, i, e,
            fmt::format("compressed cluster at 0x{:x} ({} bytes) does not decompress to one cluster: {}",

@@ -1,7 +1,9 @@
 // Scans one distinct L2 table: checks every entry and references its data clusters.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <unordered_map>
 #include <span>
 #include <vector>
 
@@ -26,7 +28,8 @@ struct L2Table {
 
 class L2Scanner {
  public:
-  L2Scanner(const Image& img, ReferenceSink& sink, CheckStats* stats, bool verify_compressed, bool bulk = true);
+  L2Scanner(const Image& img, ReferenceSink& sink, CheckStats* stats, bool verify_compressed, bool bulk = true,
+            const std::atomic<bool>* cancel = nullptr);
   // `table` holds the cluster at t.offset.
   void scan(const L2Table& t, std::span<const uint8_t> table);
 
@@ -41,6 +44,9 @@ class L2Scanner {
                RefCounter& counter, EntryStats* st);
   void entry(const L2Table& t, uint64_t index, const L2Entry& e, EntryStats* st);
   void compressed(const L2Table& t, uint64_t index, const L2Entry& e, const Referrer& r, EntryStats* st);
+  // Whether the stream an entry names decompresses to one cluster; each stream (by its offset)
+  // is decompressed once per table however many entries name it.
+  Status verify_stream(const L2Entry& e);
   // Queues a finding about entry `index` (null when the sink takes none).
   Finding* report(const char* code, const L2Table& t, uint64_t index, const L2Entry& e, std::string msg,
                   std::string fix);
@@ -59,6 +65,17 @@ class L2Scanner {
   std::vector<uint8_t> packed_;
   std::vector<uint8_t> plain_;
   std::vector<Finding> pending_;   // this table's findings, sent when it is done
+  // Per stream offset in this table: the shortest length known to decompress, the longest known
+  // not to (a longer read of a good stream only adds bytes past its end).
+  struct StreamVerdict {
+    uint64_t ok_from = ~0ULL;
+    uint64_t bad_upto = 0;
+    std::string why;
+  };
+  std::unordered_map<uint64_t, StreamVerdict> streams_;
+  const std::atomic<bool>* cancel_;
+  uint64_t since_cancel_check_ = 0;
+  bool cancelled_ = false;
   uint64_t used_in_table_ = 0;     // entries that are not all zero
   uint64_t invalid_in_table_ = 0;  // of which findings
   uint64_t run_length_seen_ = 0;   // entries the last run() looked at

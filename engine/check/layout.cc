@@ -221,7 +221,7 @@ Status Layout::add_bitmap_tables() {
     v.problem = problem;
     v.cross_link = cross;
     Finding f = make_finding(code, Category::kCorrupt, who(i), std::move(problem),
-                             fmt::format("qemu-img bitmap --remove IMAGE {}", shell_quote(list[i].name)));
+                             fmt::format("qemu-img bitmap --remove -- IMAGE {}", shell_quote(list[i].name)));
     f.at_field(list[i].entry_offset, 8, list[i].table_offset);
     f.index = i;
     add(std::move(f));

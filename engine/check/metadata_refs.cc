@@ -76,7 +76,8 @@ void reference_header_metadata(const Image& img, const Layout& layout, Reference
   if (const auto& c = img.extensions().crypto) {
     if (!img.crypto_problem().empty())
       emit(sink, make_finding("crypto-header-range", Category::kCorrupt, "header extensions", img.crypto_problem(),
-                              "the LUKS header is lost; restore it from a backup"));
+                              "restore the extension's offset and length: the LUKS header may still be in the "
+                              "file (keep any leaked clusters that hold it)"));
     else
       reference_extent(sink, g, c->offset, c->length, 1, Referrer{Role::kCryptoHeader});
   }
@@ -124,7 +125,7 @@ void reference_bitmaps(const Image& img, const Layout& layout, ReferenceSink& si
                              fmt::format("bitmap '{}' has IN_USE set: it was not saved cleanly and its contents "
                                          "cannot be trusted (incremental backups from it are unsafe)",
                                          escape_text(b.name)),
-                             fmt::format("qemu-img bitmap --remove IMAGE {}", shell_quote(b.name)));
+                             fmt::format("qemu-img bitmap --remove -- IMAGE {}", shell_quote(b.name)));
     f.severity = FindingSeverity::kWarning;
     f.at_field(b.entry_offset + 12, 4, b.flags, kBitmapInUse);
     emit(sink, std::move(f));
@@ -146,7 +147,7 @@ void reference_bitmaps(const Image& img, const Layout& layout, ReferenceSink& si
         problem = "bit 0 is set on an entry with a data offset";
       if (!problem.empty()) {
         Finding f = make_finding("bitmap-table-entry", Category::kCorrupt, table, problem,
-                                 fmt::format("qemu-img bitmap --remove IMAGE {}", shell_quote(b.name)));
+                                 fmt::format("qemu-img bitmap --remove -- IMAGE {}", shell_quote(b.name)));
         f.table_offset = t.offset;
         f.at_field(at, 8, e.raw);
         f.index = i;

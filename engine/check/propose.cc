@@ -323,7 +323,8 @@ class Proposer {
         continue;
       }
       for (const Referrer& r : it->second.referrers) {
-        if (r.snapshot != kActive || (r.role != Role::kL2 && r.role != Role::kData) || judged.count(r.entry_offset))
+        if (r.snapshot != kActive || (r.role != Role::kL2 && r.role != Role::kData && r.role != Role::kVmState) ||
+            judged.count(r.entry_offset))
           continue;
         if (!img_.file().read(r.entry_offset, raw).ok()) continue;
         const uint64_t entry = load_be64(raw.data());

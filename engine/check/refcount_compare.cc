@@ -76,7 +76,7 @@ class Comparer {
       if (!referenced++) first_ref = c;
       ++stats_.errors;
       ++stats_.rebuild;
-      suspect(c, 0);
+      suspect(c, kNoRefcount);
     }
     if (!referenced) return;
     Finding f = make_finding(

@@ -11,9 +11,12 @@
 
 namespace qcow2 {
 
+inline constexpr uint64_t kNoRefcount = ~0ULL;
+
 struct CompareOutput {
   std::unordered_set<uint64_t> watch;  // in: clusters to report as suspects whatever their counts
-  // Clusters whose referrers the last pass should name, with their on-disk refcount.
+  // Clusters whose referrers the last pass should name, with their on-disk refcount
+  // (kNoRefcount for a cluster no refcount block describes).
   std::unordered_map<uint64_t, uint64_t> suspects;
   bool suspects_truncated = false;
 };

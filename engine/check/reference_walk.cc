@@ -131,7 +131,7 @@ Status walk_references(const Image& img, const Layout& layout, ReferenceSink& si
   for (const L1Table& t : layout.l1_tables()) l1s.add_table(t);
   reference_bitmaps(img, layout, sink);
 
-  L2Scanner scanner(img, sink, stats, opts.verify_compressed, opts.bulk);
+  L2Scanner scanner(img, sink, stats, opts.verify_compressed, opts.bulk, opts.cancel);
   const std::vector<L2Table> tables = l1s.distinct();
   PrefetchReader reader(img.file(), [&](size_t i) { return tables[i].offset; }, tables.size(),
                         img.geometry().cluster_size);

@@ -14,7 +14,9 @@
 namespace qcow2 {
 
 Result<ImageFile> ImageFile::open_read_only(const std::string& path, std::shared_ptr<const Overlay> overlay) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO (or a device that waits for a peer) must not hang; it is
+  // refused below, and regular files ignore the flag (cleared anyway before any read).
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) {
     const int err = errno;
     std::string msg = fmt::format("{}: cannot open: {}", path, std::strerror(err));
@@ -30,6 +32,7 @@ Result<ImageFile> ImageFile::open_read_only(const std::string& path, std::shared
     ::close(fd);
     return Status::InvalidArgument(fmt::format("{}: is a directory, not an image file", path));
   }
+  if (const int flags = ::fcntl(fd, F_GETFL); flags >= 0) (void)::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
   uint64_t size = static_cast<uint64_t>(st.st_size);
   if (S_ISBLK(st.st_mode)) {
     off_t end = ::lseek(fd, 0, SEEK_END);

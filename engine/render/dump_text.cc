@@ -181,6 +181,10 @@ Status render_l1_dump(const Image& img, const Layout& layout, const L1Dump& t, S
                       const DumpOptions& opt, const Style& st, TextSink& out) {
   out.print("{}{}{}\n", st.section(), t.title, st.reset());
   out.print("L1 Table: [offset: 0x{:x}, len: {}]\n", t.offset, t.size);
+  if (!t.same_as.empty()) {
+    out.print("L1 Table: the same table as {} (its entries are listed there)\n", t.same_as);
+    return Status::Ok();
+  }
   if (!t.entries) {
     out.print("{}L1 Table: cannot be read: {}{}\n", st.error(), t.problem, st.reset());
     return Status::Corruption(t.problem);

@@ -33,6 +33,9 @@ struct L1Dump {
   uint64_t size = 0;
   const std::vector<uint64_t>* entries = nullptr;
   std::string problem;
+  // Set when an earlier section of this output showed the same table (snapshots naming one L1
+  // table): that section's title; the entries are not repeated.
+  std::string same_as;
 };
 
 // Prints the title, the L1 table line, every non-zero L1 entry and every allocated or

@@ -62,6 +62,11 @@ inline const std::vector<std::pair<std::string, Recipe>>& all_recipes() {
       {"v2_zero_flag_allocated", v2_zero_flag_allocated},
       {"data_cluster_cut", data_cluster_cut},
       {"crypt_method_aes", crypt_method_aes},
+      {"reftable_on_l2", reftable_on_l2},
+      {"snapshot_l1_on_refblock", snapshot_l1_on_refblock},
+      {"bitmap_table_on_l2", bitmap_table_on_l2},
+      {"l1_flags_without_table", l1_flags_without_table},
+      {"l2_unaligned_without_copied", l2_unaligned_without_copied},
   };
   return all;
 }

@@ -193,5 +193,72 @@ TEST(Verdict, LuksWithoutItsHeaderExtensionIsReported) {
   EXPECT_TRUE(said) << c.describe();
 }
 
+// Where two structures of equal standing claim one cluster, neither is trusted: nothing is
+// proposed inside it, and what the decoded one seems to say is suspect.
+void expect_nothing_written_into(const damage::Damaged& d) {
+  const Checked c = check_file(d.path);
+  ASSERT_TRUE(c.ok);
+  expect_no_proposal_in(c, d.cluster);
+  for (const Finding& f : c.res.findings)
+    if (f.table_offset && (*f.table_offset >> 16) == d.cluster) {
+      EXPECT_TRUE(f.suspect || f.category == Category::kInfo) << f.code << ": " << f.message;
+      EXPECT_FALSE(f.proposed.has_value()) << f.code;
+    }
+}
+
+TEST(Contested, ARefcountBlockThatIsTheLiveL2TableGetsNoRefcountWrites) {
+  QCOW2_SKIP_WITHOUT_QEMU();
+  TempDir dir;
+  const damage::Damaged d = damage::reftable_on_l2(dir);
+  ASSERT_FALSE(d.path.empty());
+  expect_nothing_written_into(d);
+}
+
+TEST(Contested, ASnapshotL1ThatIsARefcountBlockGetsNoEntryWrites) {
+  QCOW2_SKIP_WITHOUT_QEMU();
+  TempDir dir;
+  const damage::Damaged d = damage::snapshot_l1_on_refblock(dir);
+  ASSERT_FALSE(d.path.empty());
+  expect_nothing_written_into(d);
+}
+
+TEST(Contested, AnOldBitmapTableDoesNotPassForTheLostL2Table) {
+  QCOW2_SKIP_WITHOUT_QEMU();
+  TempDir dir;
+  const damage::Damaged d = damage::bitmap_table_on_l2(dir);
+  ASSERT_FALSE(d.path.empty());
+  const Checked c = check_file(d.path);
+  ASSERT_TRUE(c.ok);
+  for (const Finding& f : c.with_code("l1-cross-link"))
+    EXPECT_FALSE(f.proposed.has_value()) << "the L1 entry was re-pointed: " << f.fix;
+  expect_nothing_written_into(d);
+}
+
+TEST(Verdict, AnL1EntryWithFlagsButNoOffsetIsALostTable) {
+  QCOW2_SKIP_WITHOUT_QEMU();
+  TempDir dir;
+  const damage::Damaged d = damage::l1_flags_without_table(dir);
+  ASSERT_FALSE(d.path.empty());
+  const Checked c = check_file(d.path);
+  ASSERT_TRUE(c.ok);
+  const auto f = c.with_code("l1-flags-without-table");
+  ASSERT_EQ(f.size(), 1u) << c.describe();
+  // The one leaked cluster that reads as an active L2 table is proposed back.
+  EXPECT_EQ(f[0].proposed, opt(d.before[0])) << c.describe();
+  QCOW2_EXPECT_STATUS(c, ImageStatus::kCorrupt, 6);
+}
+
+TEST(Verdict, ARestoredEntryGetsCopiedFromItsRefcountNotFromTheDamage) {
+  QCOW2_SKIP_WITHOUT_QEMU();
+  TempDir dir;
+  const damage::Damaged d = damage::l2_unaligned_without_copied(dir);
+  ASSERT_FALSE(d.path.empty());
+  const Checked c = check_file(d.path);
+  ASSERT_TRUE(c.ok);
+  const auto f = c.with_code("l2-unaligned");
+  ASSERT_EQ(f.size(), 1u) << c.describe();
+  EXPECT_EQ(f[0].proposed, opt(d.before[0])) << "COPIED set: refcount 1 in the active table";
+}
+
 }  // namespace
 }  // namespace qcow2::test

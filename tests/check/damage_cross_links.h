@@ -127,4 +127,65 @@ inline Damaged crypt_method_aes(const TempDir& dir) {
   return {p, 32, 0, {0}};
 }
 
+// Refcount table entry 0 pointed at the active L2 table: refcount blocks are claimed before L2
+// tables, so the live table is read as refcount block 0 and the L1 entry becomes a cross-link.
+// Nothing may be proposed inside that cluster. cluster: the L2 table's.
+inline Damaged reftable_on_l2(const TempDir& dir) {
+  const std::string p = small_image(dir);
+  if (p.empty()) return {};
+  Layout l(p);
+  const uint64_t at = l.reftable_entry(0);
+  const uint64_t l2 = l.l2();
+  const uint64_t old = peek(p, at, 8);
+  if (!poke(p, at, 8, l2)) return {};
+  return {p, at, l.cluster_of(l2), {old}};
+}
+
+// The first snapshot's L1 table pointed at refcount block 0 (snapshot L1 tables are claimed
+// before refcount blocks): the block is read as an L1 table. cluster: the block's.
+inline Damaged snapshot_l1_on_refblock(const TempDir& dir) {
+  const std::string p = two_snapshots(dir);
+  if (p.empty()) return {};
+  Layout l(p);
+  const uint64_t at = snapshot_entry(p, 0);
+  const uint64_t old = peek(p, at, 8);
+  if (!poke(p, at, 8, l.refblock(0))) return {};
+  return {p, at, l.cluster_of(l.refblock(0)), {old}};
+}
+
+// The bitmap's table pointed at the active L2 table: the live table is read as bitmap data
+// pointers, and the old bitmap table leaks. Its leaked cluster must not pass for the lost L2
+// table. cluster: the L2 table's.
+inline Damaged bitmap_table_on_l2(const TempDir& dir) {
+  auto [p, entry] = bitmap_image(dir);
+  if (p.empty()) return {};
+  Layout l(p);
+  const uint64_t old = peek(p, entry, 8);
+  if (!poke(p, entry, 8, l.l2())) return {};
+  return {p, entry, l.cluster_of(l.l2()), {old}};
+}
+
+// L1 entry 0 made 0x8000000000000000: COPIED left, the L2 offset lost. before: {old entry}.
+inline Damaged l1_flags_without_table(const TempDir& dir) {
+  const std::string p = small_image(dir);
+  if (p.empty()) return {};
+  Layout l(p);
+  const uint64_t at = l.l1_entry(0);
+  const uint64_t old = peek(p, at, 8);
+  if (!poke(p, at, 8, kEntryCopied)) return {};
+  return {p, at, 0, {old}};
+}
+
+// L2 entry 0 pointed 512 bytes into its own cluster with COPIED lost: restored, it must get
+// COPIED back (refcount 1, active table), not the damaged value's missing flag.
+inline Damaged l2_unaligned_without_copied(const TempDir& dir) {
+  const std::string p = small_image(dir);
+  if (p.empty()) return {};
+  Layout l(p);
+  const uint64_t at = l.l2_entry(0);
+  const uint64_t old = peek(p, at, 8);
+  if (!poke(p, at, 8, (old & kOffsetMask) + 0x200)) return {};
+  return {p, at, 0, {old}};
+}
+
 }  // namespace qcow2::test::damage

@@ -64,7 +64,7 @@ TEST(cliOutputSafety, SuggestedCommandsQuoteNamesForTheShell) {
 
   const CommandResult r = run_dump({"-m", "error", p});
   EXPECT_EQ(r.exit_code, 0) << r.describe();
-  EXPECT_NE(r.out.find("qemu-img bitmap --remove " + p + " 'x; echo PWNED'"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("qemu-img bitmap --remove -- " + p + " 'x; echo PWNED'"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("--remove " + p + " x; echo"), std::string::npos) << "unquoted: " << r.out;
   EXPECT_NE(r.out.find("1 warning"), std::string::npos) << "the banner counts the warning: " << r.out;
 
@@ -80,9 +80,9 @@ TEST(cliOutputSafety, SuggestedCommandsQuoteNamesForTheShell) {
          }
          return v;
        }())
-    if (line.rfind("    fix: qemu-img bitmap --remove ", 0) == 0) cmd = line.substr(9);
+    if (line.rfind("    fix: qemu-img bitmap --remove -- ", 0) == 0) cmd = line.substr(9);
   ASSERT_FALSE(cmd.empty()) << r.out;
-  const CommandResult sh = run({"sh", "-c", "set -- " + cmd.substr(std::string("qemu-img bitmap --remove ").size()) +
+  const CommandResult sh = run({"sh", "-c", "set -- " + cmd.substr(std::string("qemu-img bitmap --remove -- ").size()) +
                                                 "; printf '%s\\n' \"$#\" \"$2\""});
   EXPECT_EQ(sh.out, "2\nx; echo PWNED\n") << sh.describe();
 }

@@ -1,10 +1,10 @@
-#include "fusefs/image_stamp.h"
+#include "engine/io/file_stamp.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-namespace qcow2fs {
+namespace qcow2 {
 namespace {
 
 constexpr size_t kHeadBytes = 4096;
@@ -12,11 +12,12 @@ constexpr size_t kHeadBytes = 4096;
 }  // namespace
 
 std::optional<ImageStamp> stamp_image(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // Non-blocking, as ImageFile opens: a FIFO put in the image's place must not hang the reader.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) return std::nullopt;
   ImageStamp s;
   struct stat st {};
-  bool ok = ::fstat(fd, &st) == 0;
+  bool ok = ::fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode));
   if (ok) {
     s.dev = st.st_dev;
     s.ino = st.st_ino;
@@ -32,4 +33,4 @@ std::optional<ImageStamp> stamp_image(const std::string& path) {
   return s;
 }
 
-}  // namespace qcow2fs
+}  // namespace qcow2

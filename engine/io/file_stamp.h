@@ -1,6 +1,6 @@
-// What the mount compares to notice that the image changed under it: which file the path
-// names, its size and mtime, and its first bytes (the header and, usually, its extensions).
-// One stat and one 4 KiB read: cheap enough for once a second and every read of `status`.
+// What a long-lived reader (the mount) compares to notice that the image changed under it:
+// which file the path names, its size and mtime, and its first bytes (the header and, usually,
+// its extensions). One stat and one 4 KiB read: cheap enough for once a second.
 #pragma once
 
 #include <sys/types.h>
@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-namespace qcow2fs {
+namespace qcow2 {
 
 struct ImageStamp {
   dev_t dev = 0;
@@ -25,4 +25,4 @@ struct ImageStamp {
 // The stamp of the file at `path` now, or nothing when it cannot be read (gone, unreadable).
 std::optional<ImageStamp> stamp_image(const std::string& path);
 
-}  // namespace qcow2fs
+}  // namespace qcow2
