@@ -152,7 +152,8 @@ class Proposer {
     // with the same entry's proposal.
     std::unordered_map<uint64_t, const Finding*> by_offset;
     for (const Finding& f : findings_)
-      if (f.proposed && f.file_offset) by_offset[*f.file_offset] = &f;
+      if (f.code == "reftable-reserved-bits" && f.proposed && (*f.current & ~kRefTableReservedMask) != 0)
+        by_offset[*f.file_offset] = &f;  // it names a block, which the proposal brings back
     for (Finding& f : findings_)
       if (f.code == "refcount-table-miss" && f.file_offset && by_offset.count(*f.file_offset))
         f.resolved_by = *f.file_offset;
