@@ -93,6 +93,26 @@ Result<Layout> Layout::build(const Image& img) {
 // that lies in anything claimed before (the header-rooted structures, the active L1, another
 // snapshot's different table) is a cross-link. Claimed as one batch: thousands of snapshots
 // must not cost a quadratic number of claims.
+std::vector<Layout::SharedTable> Layout::claim_tables(const TableUsers& users, Role role,
+                                                      const RefusedTable& refused) {
+  std::vector<Claim> batch;
+  std::vector<const std::vector<uint32_t>*> who;
+  for (const auto& [key, users_of] : users) {
+    batch.push_back({key.first, uint64_t{key.second} * 8, role, users_of.front()});
+    who.push_back(&users_of);
+  }
+  std::vector<bool> out_of_it(batch.size(), false);
+  for (const ClaimMap::Refused& r : claims_.claim_all(batch)) {
+    out_of_it[r.position] = true;
+    contest(batch[r.position], r.owner);
+    refused(*who[r.position], batch[r.position], r.owner);
+  }
+  std::vector<SharedTable> accepted;
+  for (size_t k = 0; k < batch.size(); ++k)
+    if (!out_of_it[k]) accepted.push_back({batch[k].offset, batch[k].bytes / 8, who[k]});
+  return accepted;
+}
+
 Status Layout::add_snapshot_l1s() {
   const Image& img = *img_;
   const auto& snaps = img.snapshots().snapshots;
@@ -109,35 +129,27 @@ Status Layout::add_snapshot_l1s() {
     f.index = s.index;
     add(std::move(f));
   };
-  std::map<std::pair<uint64_t, uint32_t>, std::vector<uint32_t>> users;  // (offset, entries) -> snapshots
+  TableUsers users;  // (offset, entries) -> snapshots
   for (const Snapshot& s : snaps) {
     if (std::string why = snapshot_l1_problem(s, img.geometry(), img.file_size()); !why.empty())
       fail(s, "snapshot-l1", std::move(why), false);
     else if (s.l1_size != 0)  // an empty table maps nothing: nothing to read
       users[{s.l1_table_offset, s.l1_size}].push_back(s.index);
   }
-  std::vector<Claim> batch;
-  for (const auto& [key, who] : users)
-    batch.push_back({key.first, uint64_t{key.second} * 8, Role::kSnapshotL1, who.front()});
-  std::vector<bool> refused(batch.size(), false);
-  for (const ClaimMap::Refused& r : claims_.claim_all(batch)) {
-    refused[r.position] = true;
-    const Claim& c = batch[r.position];
-    contest(c, r.owner);
-    for (uint32_t i : users[{c.offset, static_cast<uint32_t>(c.bytes / 8)}])
-      fail(snaps[i], "snapshot-l1-cross-link",
-           fmt::format("its L1 table (0x{:x}, {} entries) lies in {}: it is not decoded", c.offset, c.bytes / 8,
-                       describe_claim(r.owner)),
-           true);
-  }
   // Decoded in snapshot order, so that the first snapshot's table comes first.
-  std::vector<size_t> order;
-  for (size_t k = 0; k < batch.size(); ++k)
-    if (!refused[k]) order.push_back(k);
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return batch[a].index < batch[b].index; });
-  for (size_t k : order) {
-    const Snapshot& first = snaps[batch[k].index];
-    const std::vector<uint32_t>& who = users[{batch[k].offset, static_cast<uint32_t>(batch[k].bytes / 8)}];
+  std::vector<SharedTable> tables =
+      claim_tables(users, Role::kSnapshotL1, [&](const std::vector<uint32_t>& who, const Claim& c, const Claim& owner) {
+        for (uint32_t i : who)
+          fail(snaps[i], "snapshot-l1-cross-link",
+               fmt::format("its L1 table (0x{:x}, {} entries) lies in {}: it is not decoded", c.offset, c.bytes / 8,
+                           describe_claim(owner)),
+               true);
+      });
+  std::sort(tables.begin(), tables.end(),
+            [](const SharedTable& a, const SharedTable& b) { return a.users->front() < b.users->front(); });
+  for (const SharedTable& st : tables) {
+    const Snapshot& first = snaps[st.users->front()];
+    const std::vector<uint32_t>& who = *st.users;
     L1Table t;
     t.snapshot = static_cast<int32_t>(first.index);
     t.offset = first.l1_table_offset;
@@ -226,7 +238,7 @@ Status Layout::add_bitmap_tables() {
     f.index = i;
     add(std::move(f));
   };
-  std::map<std::pair<uint64_t, uint32_t>, std::vector<uint32_t>> users;
+  TableUsers users;
   for (uint32_t i = 0; i < list.size(); ++i) {
     const BitmapEntry& b = list[i];
     const uint64_t bytes = uint64_t{b.table_size} * 8;
@@ -250,28 +262,21 @@ Status Layout::add_bitmap_tables() {
     }
     users[{b.table_offset, b.table_size}].push_back(i);
   }
-  std::vector<Claim> batch;
-  for (const auto& [key, users_of] : users)
-    batch.push_back({key.first, uint64_t{key.second} * 8, Role::kBitmapTable, users_of.front()});
-  std::vector<bool> refused(batch.size(), false);
-  for (const ClaimMap::Refused& r : claims_.claim_all(batch)) {
-    refused[r.position] = true;
-    const Claim& c = batch[r.position];
-    contest(c, r.owner);
-    for (uint32_t i : users[{c.offset, static_cast<uint32_t>(c.bytes / 8)}])
-      fail(i, "bitmap-table-cross-link",
-           fmt::format("bitmap table at 0x{:x} ({} entries) lies in {}: it is not decoded", c.offset, c.bytes / 8,
-                       describe_claim(r.owner)),
-           true);
-  }
-  for (size_t k = 0; k < batch.size(); ++k) {
-    if (refused[k]) continue;
-    const std::vector<uint32_t>& users_of = users[{batch[k].offset, static_cast<uint32_t>(batch[k].bytes / 8)}];
+  const std::vector<SharedTable> tables =
+      claim_tables(users, Role::kBitmapTable, [&](const std::vector<uint32_t>& who, const Claim& c, const Claim& owner) {
+        for (uint32_t i : who)
+          fail(i, "bitmap-table-cross-link",
+               fmt::format("bitmap table at 0x{:x} ({} entries) lies in {}: it is not decoded", c.offset, c.bytes / 8,
+                           describe_claim(owner)),
+               true);
+      });
+  for (const SharedTable& st : tables) {
+    const std::vector<uint32_t>& users_of = *st.users;
     BitmapTable t;
-    t.offset = batch[k].offset;
+    t.offset = st.offset;
     t.first_bitmap = users_of.front();
     t.times = static_cast<uint32_t>(users_of.size());
-    QCOW2_ASSIGN_OR_RETURN(t.entries, img.read_u64_table(t.offset, batch[k].bytes / 8, who(t.first_bitmap),
+    QCOW2_ASSIGN_OR_RETURN(t.entries, img.read_u64_table(t.offset, st.entries, who(t.first_bitmap),
                                                          uint64_t{kMaxBitmapTableEntries} * 8));
     for (uint32_t i : users_of) bitmap_[i].table = static_cast<int32_t>(bitmap_tables_.size());
     bitmap_tables_.push_back(std::move(t));

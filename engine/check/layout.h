@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -96,6 +97,18 @@ class Layout {
   Status add_bitmap_tables();
   void add(Finding f);
   void contest(const Claim& refused, const Claim& owner);
+
+  // Tables named by one or more pointers, by (offset, entries): the indexes of who names each.
+  using TableUsers = std::map<std::pair<uint64_t, uint32_t>, std::vector<uint32_t>>;
+  struct SharedTable {
+    uint64_t offset;
+    uint64_t entries;
+    const std::vector<uint32_t>* users;  // into the TableUsers given
+  };
+  using RefusedTable = std::function<void(const std::vector<uint32_t>& users, const Claim& table, const Claim& owner)>;
+  // Claims each distinct table of `users` in one batch (thousands of snapshots must not cost a
+  // quadratic number of claims); `refused` hears of each that lies in another structure.
+  std::vector<SharedTable> claim_tables(const TableUsers& users, Role role, const RefusedTable& refused);
 
   const Image* img_;
   ClaimMap claims_;

@@ -23,6 +23,7 @@
 #include "engine/render/snapshot_text.h"
 #include "engine/render/text_sink.h"
 #include "engine/walk/guest_map.h"
+#include "fusefs/content.h"
 #include "fusefs/render_node.h"
 #include "fusefs/status_text.h"
 #include "fusefs/tree.h"
@@ -96,21 +97,6 @@ void require_same_as_entry_by_entry(const qcow2::Image& img, const qcow2::Result
   std::abort();
 }
 
-// Whether a file's text depends on the check's outcome (the rest need rendering only once).
-bool needs_outcome(Kind k) {
-  switch (k) {
-    case Kind::kL1:
-    case Kind::kL2:
-    case Kind::kRefTable:
-    case Kind::kRefBlock:
-    case Kind::kClusters:
-    case Kind::kReportTxt:
-    case Kind::kReportJson:
-    case Kind::kStatus: return true;
-    default: return false;
-  }
-}
-
 // Renders every file of `dir` (up to kMaxPerDir of each directory, depth first); with
 // `outcome_only`, only the files whose text depends on the check.
 void render_tree(const qcow2fs::Tree& tree, const qcow2fs::CheckOutcome* o, const Node& dir,
@@ -125,7 +111,7 @@ void render_tree(const qcow2fs::Tree& tree, const qcow2fs::CheckOutcome* o, cons
   for (const Node& n : children) {
     if (qcow2fs::Tree::is_dir(n)) {
       render_tree(tree, o, n, outcome_only, out);
-    } else if (outcome_only && !needs_outcome(n.kind)) {
+    } else if (outcome_only && !qcow2fs::uses_check(n.kind)) {
       continue;
     } else if (n.kind == Kind::kStatus) {
       out.write(qcow2fs::status_line(o, 100));
