@@ -14,11 +14,14 @@ int run(int argc, char** argv) {
   Options opt;
   if (auto code = parse_options(argc, argv, opt)) return *code;
   if (opt.header_layout) return run_header_layout();
+  if (opt.writes()) return run_repair_mode(opt);
   switch (opt.mode) {
     case Mode::kInfo: return run_info(opt);
     case Mode::kDump: return run_dump(opt);
     case Mode::kCheck:
     case Mode::kError: return run_check(opt);
+    case Mode::kEdit:
+    case Mode::kCopy: return run_repair_mode(opt);
   }
   return kExitInternal;
 }

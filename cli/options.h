@@ -6,7 +6,7 @@
 
 namespace qcow2::cli {
 
-enum class Mode { kInfo, kCheck, kError, kDump };
+enum class Mode { kInfo, kCheck, kError, kDump, kEdit, kCopy };
 
 struct Options {
   Mode mode = Mode::kCheck;  // the old tool's default
@@ -18,6 +18,29 @@ struct Options {
   bool base = false;             // -b: skip the backing-file existence check
   bool force_share = false;      // -U: inspect an image a running VM holds for writing
   std::string image;
+
+  // Writing (each DANGEROUS in --help): at most one of them per run.
+  std::string repair;        // -R leak|error|all|reuse|rebuild|discard (check/off: no repair)
+  std::string apply;         // -A SNAP: revert to the snapshot
+  std::string delete_snap;   // -D SNAP|all
+  std::string keep_only;     // -E SNAP|0
+  std::string mark;          // -M corrupt|dirty
+  std::string clean;         // -C corrupt|dirty
+  std::optional<std::string> offset, value, source, length;  // -O -V -S -L (edit, copy)
+  std::string field;         // --field: a field by name for -m edit
+  std::string source_file;   // -F: copy from this file
+  std::string undo;          // --undo JOURNAL
+  bool dry_run = false;      // --dry-run: print the plan, write nothing
+  bool destructive = false;  // --destructive: let -R take destructive steps too
+  std::string journal;       // --journal PATH
+  bool lock = false;         // -l: hold QEMU's locks on read-only runs too
+
+  // A run that writes (or would, with --dry-run).
+  bool writes() const {
+    return !repair.empty() && repair != "check" && repair != "off" ? true
+           : !apply.empty() || !delete_snap.empty() || !keep_only.empty() || !mark.empty() || !clean.empty() ||
+                 !undo.empty() || mode == Mode::kEdit || mode == Mode::kCopy;
+  }
 
   bool json() const { return output == "json"; }
   bool print_tables() const { return output != "refcount"; }

@@ -8,6 +8,7 @@
 
 #include "cli/exit_codes.h"
 #include "cli/report.h"
+#include "engine/io/image_writer.h"
 #include "engine/io/qemu_locks.h"
 #include "engine/util/escape.h"
 
@@ -40,6 +41,13 @@ std::optional<int> open_image(const Options& opt, std::unique_ptr<Image>& img) {
       return fail(kExitInUse, who + ": its metadata may be torn; use -U (--force-share) to inspect it anyway");
     std::fflush(stdout);
     fmt::print(stderr, "qcow2-dump: warning: {}: what follows may be torn\n", who);
+  }
+  if (opt.lock && !opt.force_share) {
+    // -l: held until the process ends, so that no VM starts writing while we read.
+    static std::optional<ImageWriter> held;
+    auto w = ImageWriter::open(opt.image, ImageWriter::Access::kReadOnly);
+    if (!w.ok()) return fail(w.status().code() == Code::kBusy ? kExitInUse : exit_code_for(w.status()), w.status().message());
+    held.emplace(std::move(w).value());
   }
   return std::nullopt;
 }

@@ -10,6 +10,7 @@
 #include <unordered_set>
 
 #include "engine/check/lost_data.h"
+#include "engine/check/lowering.h"
 #include "engine/format/extent.h"
 #include "engine/format/header.h"
 #include "engine/format/l1_entry.h"
@@ -189,24 +190,9 @@ class Proposer {
         leaked_[*f.cluster] = field_value(f, f.current.value_or(0));
   }
 
-  // Some references may be missing from the count: a pointer that was not followed (an L1
-  // entry, a snapshot, a damaged L2 entry) may name clusters that now look over-counted.
-  // Lowering a refcount is then not safe: it may free what that pointer still needs.
-  bool references_may_be_missing() const {
-    static const std::set<std::string> kUnfollowed = {
-        "l1-unaligned",      "l1-past-eof",           "l1-cross-link", "l2-unaligned",
-        "l2-past-eof",       "l2-compressed-past-eof", "snapshot-table", "snapshot-l1",
-        "snapshot-l1-cross-link", "l2-suspect-table",  "overlap",       "header-nb_snapshots",
-        "header-snapshots_offset", "l1-flags-without-table", "crypto-header-range", "bitmap-table-range",
-        "bitmap-table-cross-link", "bitmap-table-size", "bitmap-directory", "bitmap-directory-cross-link"};
-    for (const Finding& f : findings_)
-      if (kUnfollowed.count(f.code) && !f.proposed) return true;
-    return false;
-  }
-
   void refcounts() {
     std::vector<uint8_t> content;
-    const bool missing = references_may_be_missing();
+    const bool missing = references_may_be_missing(findings_);
     for (Finding& f : findings_) {
       if (!is_refcount_code(f.code) || !f.cluster || f.suspect) continue;
       const uint64_t c = *f.cluster;
@@ -235,23 +221,12 @@ class Proposer {
       } else if (refs(c) > 0) {
         f.risk = Risk::kSafe;
       } else {
-        f.risk = holds_nothing(c, content) ? Risk::kSafe : Risk::kDestructive;
+        f.risk = cluster_holds_nothing(img_, c, content) ? Risk::kSafe : Risk::kDestructive;
         if (f.risk == Risk::kDestructive)
           f.fix = "set the refcount to 0 only if the cluster's data is not wanted: it may hold what a damaged "
                   "entry lost";
       }
     }
-  }
-
-  // A cluster that reads as all zeros holds nothing a damaged entry lost; with a backing file
-  // even zeros matter (they hide the backing file's data), so nothing is free of data there.
-  bool holds_nothing(uint64_t c, std::vector<uint8_t>& buf) const {
-    if (img_.header().backing_file_offset != 0) return false;
-    const uint64_t off = c << g_.cluster_bits;
-    if (off >= img_.file_size()) return true;
-    buf.resize(std::min<uint64_t>(g_.cluster_size, img_.file_size() - off));
-    if (!img_.file().read(off, buf).ok()) return false;
-    return std::all_of(buf.begin(), buf.end(), [](uint8_t b) { return b == 0; });
   }
 
   // The refcount each cluster will have once the proposals are applied, where it differs from

@@ -91,6 +91,7 @@ std::vector<uint8_t> encode_journal_record(const JournalRecord& r) {
   put32(out, kRecordTag);
   put64(out, r.offset);
   put32(out, static_cast<uint32_t>(r.old_bytes.size()));
+  put32(out, static_cast<uint32_t>(r.new_bytes.size()));
   out.insert(out.end(), r.old_bytes.begin(), r.old_bytes.end());
   out.insert(out.end(), r.new_bytes.begin(), r.new_bytes.end());
   seal(out, 0);
@@ -123,15 +124,15 @@ Result<Journal> decode_journal(std::span<const uint8_t> bytes) {
   if (!r.sealed(0)) return Status::Corruption("the journal header fails its checksum");
   for (uint32_t i = 0; i < n; ++i) {
     const size_t from = r.at();
-    if (!r.has(4 + 8 + 4) || r.u32() != kRecordTag)
+    if (!r.has(4 + 8 + 4 + 4) || r.u32() != kRecordTag)
       return Status::Corruption(fmt::format("journal record {} of {} is missing or torn", i, n));
     JournalRecord rec;
     rec.offset = r.u64();
-    const uint32_t len = r.u32();
-    if (len > kMaxRecordBytes || !r.has(2 * uint64_t{len}))
+    const uint32_t n_old = r.u32(), n_new = r.u32();
+    if (n_old > kMaxRecordBytes || n_new > kMaxRecordBytes || !r.has(uint64_t{n_old} + n_new))
       return Status::Corruption(fmt::format("journal record {} of {} is cut short", i, n));
-    rec.old_bytes = r.bytes(len);
-    rec.new_bytes = r.bytes(len);
+    rec.old_bytes = r.bytes(n_old);
+    rec.new_bytes = r.bytes(n_new);
     if (!r.sealed(from)) return Status::Corruption(fmt::format("journal record {} of {} fails its checksum", i, n));
     j.records.push_back(std::move(rec));
   }

@@ -6,9 +6,12 @@
 //
 //   header:  "QCOW2FSJ" u32 version  u64 size_before u64 size_after  u32 n_head  head bytes
 //            u32 n_records  u32 crc
-//   record:  u32 "REC!" u64 offset u32 n  old[n] new[n]  u32 crc
+//   record:  u32 "REC!" u64 offset u32 n_old u32 n_new  old[n_old] new[n_new]  u32 crc
 //   marker:  u32 "MRK!" u32 kind  u32 crc        (kinds: applied, undone)
-// All integers big-endian.
+// All integers big-endian. A record replaces `old` with `new` at `offset`; the two differ in
+// length only at the end of the file (bytes cut off are kept as `old`, so that an undo of an
+// undo can put them back). Bytes a repair appends are not recorded: undoing it cuts the file
+// back to size_before.
 #pragma once
 
 #include <cstdint>
@@ -23,7 +26,7 @@ namespace qcow2 {
 struct JournalRecord {
   uint64_t offset = 0;
   std::vector<uint8_t> old_bytes;  // what the image held
-  std::vector<uint8_t> new_bytes;  // what the repair writes (same length)
+  std::vector<uint8_t> new_bytes;  // what the repair writes there
 };
 
 enum class JournalMarker : uint32_t {

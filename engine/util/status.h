@@ -19,6 +19,7 @@ enum class Code : uint8_t {
   kIOError,          // the operating system refused or failed
   kLimit,            // a value exceeds what we are willing to allocate or walk
   kCancelled,        // the caller asked the operation to stop
+  kBusy,             // another process holds the image (QEMU's locks), or a repair is running
 };
 
 class Status {
@@ -35,6 +36,7 @@ class Status {
   static Status IOError(std::string m) { return {Code::kIOError, std::move(m)}; }
   static Status Limit(std::string m) { return {Code::kLimit, std::move(m)}; }
   static Status Cancelled(std::string m) { return {Code::kCancelled, std::move(m)}; }
+  static Status Busy(std::string m) { return {Code::kBusy, std::move(m)}; }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
