@@ -14,9 +14,13 @@
 namespace qcow2 {
 namespace {
 
-// Entries whose stored value is wrong and may be restored from the layout.
+// Entries whose stored value is wrong and may be restored from the layout. Garbage often has
+// bit 62 set and so reads as a compressed descriptor: one that points outside the file or at
+// bytes that do not decompress is as damaged as an unaligned pointer (the layout around it,
+// checked below, decides whether it is lost data).
 bool is_damaged_entry_code(const std::string& c) {
-  return c == "l2-unaligned" || c == "l2-past-eof" || c == "l2-reserved-bits";
+  return c == "l2-unaligned" || c == "l2-past-eof" || c == "l2-reserved-bits" || c == "l2-compressed-past-eof" ||
+         c == "l2-compressed-bad-stream";
 }
 
 class Inference {

@@ -1,5 +1,6 @@
 #include "engine/io/write_faults.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -14,7 +15,8 @@ struct Fault {
   bool armed = false;
   FaultOp op = FaultOp::kWrite;
   unsigned long n = 0;
-  int err = 0;  // 0: crash after operation n
+  int err = 0;  // 0: crash (or stop) after operation n
+  bool stop = false;
 };
 
 Fault parse() {
@@ -30,6 +32,7 @@ Fault parse() {
   f.op = op == "write" ? FaultOp::kWrite : FaultOp::kSync;
   if (what == "eio") f.err = EIO;
   else if (what == "enospc") f.err = ENOSPC;
+  else if (what == "stop") f.stop = true;
   else if (what != "crash") return f;
   f.armed = true;
   return f;
@@ -56,7 +59,9 @@ void fault_after(FaultOp op) {
   const Fault& f = fault();
   if (!f.armed || f.op != op || f.err != 0) return;
   const unsigned long n = counts[static_cast<int>(op)].fetch_add(1) + 1;
-  if (n == f.n) ::_exit(kCrashExitStatus);
+  if (n != f.n) return;
+  if (f.stop) ::raise(SIGSTOP);  // a test looks at the image mid-repair, then continues us
+  else ::_exit(kCrashExitStatus);
 }
 
 }  // namespace qcow2

@@ -6,7 +6,9 @@
 //                             fsync/fdatasync, of the image and its journal, counted from 1),
 //                             WHAT is crash (the process exits at once with status 99 right
 //                             after operation N, as a power cut would leave it), eio or enospc
-//                             (operation N fails with that errno and does nothing).
+//                             (operation N fails with that errno and does nothing), or stop
+//                             (the process stops itself with SIGSTOP right after operation N,
+//                             holding its locks, until a test sends SIGCONT).
 //
 // Nothing is injected when the variable is unset, which is every run but a test's.
 #pragma once

@@ -49,10 +49,109 @@ Result<std::vector<uint8_t>> head_of(const ImageWriter& w, uint64_t size) {
   return head;
 }
 
+constexpr uint64_t kContextAlign = 64u << 10;   // records are judged with the 64 KiB around them
+constexpr uint64_t kMaxContext = 1u << 20;
+
+// The windows around the records, inside [0, size): merged, in pieces of at most 1 MiB.
+std::vector<std::pair<uint64_t, uint64_t>> context_windows(const std::vector<JournalRecord>& records, uint64_t size) {
+  std::vector<std::pair<uint64_t, uint64_t>> spans;
+  for (const JournalRecord& r : records) {
+    if (r.offset >= size) continue;
+    const uint64_t end = std::min(size, r.offset + std::max(r.old_bytes.size(), r.new_bytes.size()));
+    spans.push_back({r.offset / kContextAlign * kContextAlign, std::min(size, align_up(end, kContextAlign))});
+  }
+  std::sort(spans.begin(), spans.end());
+  std::vector<std::pair<uint64_t, uint64_t>> merged;
+  for (const auto& s : spans) {
+    if (!merged.empty() && s.first <= merged.back().second) merged.back().second = std::max(merged.back().second, s.second);
+    else merged.push_back(s);
+  }
+  std::vector<std::pair<uint64_t, uint64_t>> out;
+  for (const auto& [a, b] : merged)
+    for (uint64_t at = a; at < b; at += kMaxContext) out.push_back({at, std::min(b, at + kMaxContext)});
+  return out;
+}
+
+Result<std::vector<JournalContext>> contexts_of(const ImageWriter& w, const std::vector<JournalRecord>& records,
+                                                uint64_t size) {
+  std::vector<JournalContext> out;
+  std::vector<uint8_t> buf;
+  for (const auto& [a, b] : context_windows(records, size)) {
+    buf.resize(b - a);
+    QCOW2_RETURN_IF_ERROR(w.read(a, buf));
+    out.push_back({a, static_cast<uint32_t>(b - a), crc_of(buf)});
+  }
+  return out;
+}
+
+// Whether the image around the records is the journal's: each window as it is now, with the
+// records' old bytes laid back (whatever of them was written), has the CRC it had before.
+Result<std::string> contexts_differ(const ImageWriter& w, const Journal& j, uint64_t size) {
+  std::vector<uint8_t> buf;
+  for (const JournalContext& c : j.contexts) {
+    if (c.offset >= size || c.length > size - c.offset)
+      return fmt::format("the file ends before the bytes at 0x{:x} the repair looked at", c.offset);
+    buf.resize(c.length);
+    QCOW2_RETURN_IF_ERROR(w.read(c.offset, buf));
+    for (const JournalRecord& r : j.records) {
+      const uint64_t a = std::max(r.offset, c.offset);
+      const uint64_t b = std::min(r.offset + r.old_bytes.size(), c.offset + c.length);
+      for (uint64_t k = a; k < b; ++k) buf[k - c.offset] = r.old_bytes[k - r.offset];
+    }
+    if (crc_of(buf) != c.crc) return fmt::format("the bytes around 0x{:x} are not the ones the repair saw", c.offset);
+  }
+  return std::string();
+}
+
 uint64_t journal_bytes(const Job& job, size_t head) {
   uint64_t n = 64 + head;
   for (const JournalRecord& r : job.records) n += 32 + r.old_bytes.size() + r.new_bytes.size();
   return n;
+}
+
+// Steps 2 to 4: the guard, the new structures past the end (before anything points at them),
+// the edits inside the file, the size, the final feature bits.
+Status write_job(ImageWriter& w, const Job& job, ApplyResult& out) {
+  if (job.guard) {
+    std::vector<uint8_t> now(8);
+    QCOW2_RETURN_IF_ERROR(w.read(kIncompatOffset, now));
+    const std::vector<uint8_t> guarded = be_bytes(load_be64(now.data()) | kIncompatCorrupt, 8);
+    QCOW2_RETURN_IF_ERROR(w.write(kIncompatOffset, guarded));
+    QCOW2_RETURN_IF_ERROR(w.sync_data());
+  }
+  for (const Edit* e : job.appends) {
+    QCOW2_RETURN_IF_ERROR(w.write(e->offset, e->new_bytes));
+    out.written += e->new_bytes.size();
+  }
+  for (size_t i = 0; i < job.records.size(); ++i) {
+    const JournalRecord& r = job.records[i];
+    if (job.guard && r.offset == kIncompatOffset) continue;  // last, below
+    if (i < job.punch.size() && job.punch[i]) QCOW2_RETURN_IF_ERROR(w.punch(r.offset, r.new_bytes.size()));
+    else if (!r.new_bytes.empty()) QCOW2_RETURN_IF_ERROR(w.write(r.offset, r.new_bytes));
+    out.written += r.new_bytes.size();
+  }
+  if (w.size() != job.size_after) QCOW2_RETURN_IF_ERROR(w.truncate(job.size_after));
+  QCOW2_RETURN_IF_ERROR(w.sync_data());
+  if (job.guard) QCOW2_RETURN_IF_ERROR(w.write(kIncompatOffset, job.incompat_final));
+  return w.sync();
+}
+
+// Every record's old bytes back, newest first, and the size before; what undo does, from the
+// job in memory.
+// The guard's field goes back last, so that the image stays marked corrupt until the rest is.
+Status roll_back(ImageWriter& w, const Job& job) {
+  const JournalRecord* incompat = nullptr;
+  for (auto it = job.records.rbegin(); it != job.records.rend(); ++it) {
+    if (job.guard && it->offset == kIncompatOffset) {
+      incompat = &*it;
+      continue;
+    }
+    if (!it->old_bytes.empty()) QCOW2_RETURN_IF_ERROR(w.write(it->offset, it->old_bytes));
+  }
+  if (w.size() != job.size_before) QCOW2_RETURN_IF_ERROR(w.truncate(job.size_before));
+  QCOW2_RETURN_IF_ERROR(w.sync_data());
+  if (incompat) QCOW2_RETURN_IF_ERROR(w.write(incompat->offset, incompat->old_bytes));
+  return w.sync();
 }
 
 // Steps 1 to 5 of apply.h, for a plan or an undo alike.
@@ -64,38 +163,36 @@ Result<ApplyResult> run(ImageWriter& w, Job& job, const std::string& journal_pat
   j.size_after = job.size_after;
   QCOW2_ASSIGN_OR_RETURN(j.head, head_of(w, job.size_before));
   j.records = job.records;
+  QCOW2_ASSIGN_OR_RETURN(j.contexts, contexts_of(w, j.records, std::min(job.size_before, w.size())));
   uint64_t appended = 0;
   for (const Edit* e : job.appends) appended += e->new_bytes.size();
   QCOW2_RETURN_IF_ERROR(room_for(journal_path, journal_bytes(job, j.head.size())));
   QCOW2_RETURN_IF_ERROR(room_for(w.path(), appended + (job.size_after > job.size_before ? job.size_after - job.size_before : 0)));
 
   QCOW2_ASSIGN_OR_RETURN(DurableFile journal, DurableFile::create(journal_path));
-  QCOW2_RETURN_IF_ERROR(journal.append(encode_journal_header(j)));
-  for (const JournalRecord& r : j.records) QCOW2_RETURN_IF_ERROR(journal.append(encode_journal_record(r)));
-  QCOW2_RETURN_IF_ERROR(journal.sync());
+  Status journaled = journal.append(encode_journal_header(j));
+  for (size_t i = 0; journaled.ok() && i < j.records.size(); ++i) journaled = journal.append(encode_journal_record(j.records[i]));
+  if (journaled.ok()) journaled = journal.sync();
+  if (!journaled.ok()) {
+    // Nothing was written to the image: a torn journal would only be refused later.
+    std::error_code ec;
+    std::filesystem::remove(journal_path, ec);
+    return Status::IOError(fmt::format("{}: nothing was written to the image", journaled.message()));
+  }
 
-  if (job.guard) {
-    std::vector<uint8_t> now(8);
-    QCOW2_RETURN_IF_ERROR(w.read(kIncompatOffset, now));
-    const std::vector<uint8_t> guarded = be_bytes(load_be64(now.data()) | kIncompatCorrupt, 8);
-    QCOW2_RETURN_IF_ERROR(w.write(kIncompatOffset, guarded));
-    QCOW2_RETURN_IF_ERROR(w.sync_data());
+  Status written = write_job(w, job, out);
+  if (!written.ok()) {
+    // The journal is synced: put back what was written, so that a failed repair (EIO, ENOSPC)
+    // leaves the image as it was; if that fails too, the journal still undoes it.
+    Status back = roll_back(w, job);
+    if (back.ok()) {
+      (void)journal.append(encode_journal_marker(JournalMarker::kUndone));
+      (void)journal.sync();
+      return Status::IOError(fmt::format("{}; the image was put back as it was", written.message()));
+    }
+    return Status::IOError(fmt::format("{}; putting the image back failed too ({}): run qcow2-dump --undo {} {}",
+                                       written.message(), back.message(), journal_path, w.path()));
   }
-  for (size_t i = 0; i < job.records.size(); ++i) {
-    const JournalRecord& r = job.records[i];
-    if (job.guard && r.offset == kIncompatOffset) continue;  // last, below
-    if (i < job.punch.size() && job.punch[i]) QCOW2_RETURN_IF_ERROR(w.punch(r.offset, r.new_bytes.size()));
-    else if (!r.new_bytes.empty()) QCOW2_RETURN_IF_ERROR(w.write(r.offset, r.new_bytes));
-    out.written += r.new_bytes.size();
-  }
-  for (const Edit* e : job.appends) {
-    QCOW2_RETURN_IF_ERROR(w.write(e->offset, e->new_bytes));
-    out.written += e->new_bytes.size();
-  }
-  if (w.size() != job.size_after) QCOW2_RETURN_IF_ERROR(w.truncate(job.size_after));
-  QCOW2_RETURN_IF_ERROR(w.sync_data());
-  if (job.guard) QCOW2_RETURN_IF_ERROR(w.write(kIncompatOffset, job.incompat_final));
-  QCOW2_RETURN_IF_ERROR(w.sync());
   QCOW2_RETURN_IF_ERROR(journal.append(encode_journal_marker(JournalMarker::kApplied)));
   QCOW2_RETURN_IF_ERROR(journal.sync());
   return out;
@@ -192,6 +289,9 @@ Result<ApplyResult> undo_repair(ImageWriter& w, const std::string& journal_path,
   for (size_t k = 0; k < head.size(); ++k)
     if (!recorded[k] && !(guard && k >= kIncompatOffset && k < kIncompatOffset + 8) && head[k] != j.head[k])
       return refuse(fmt::format("byte 0x{:x} of its header differs", k));
+
+  QCOW2_ASSIGN_OR_RETURN(const std::string differ, contexts_differ(w, j, size));
+  if (!differ.empty()) return refuse(differ);
 
   Job job;
   job.size_before = size;

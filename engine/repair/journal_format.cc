@@ -17,9 +17,13 @@ constexpr uint32_t kVersion = 1;
 constexpr uint32_t kMaxHead = 2u << 20;       // the first cluster, at most 2 MiB
 constexpr uint32_t kMaxRecordBytes = 1u << 30;
 
+}  // namespace
+
 uint32_t crc_of(std::span<const uint8_t> b) {
   return static_cast<uint32_t>(crc32(0L, b.data(), static_cast<uInt>(b.size())));
 }
+
+namespace {
 
 void put32(std::vector<uint8_t>& out, uint32_t v) {
   uint8_t b[4];
@@ -81,6 +85,12 @@ std::vector<uint8_t> encode_journal_header(const Journal& j) {
   put64(out, j.size_after);
   put32(out, static_cast<uint32_t>(j.head.size()));
   out.insert(out.end(), j.head.begin(), j.head.end());
+  put32(out, static_cast<uint32_t>(j.contexts.size()));
+  for (const JournalContext& c : j.contexts) {
+    put64(out, c.offset);
+    put32(out, c.length);
+    put32(out, c.crc);
+  }
   put32(out, static_cast<uint32_t>(j.records.size()));
   seal(out, 0);
   return out;
@@ -120,6 +130,15 @@ Result<Journal> decode_journal(std::span<const uint8_t> bytes) {
   const uint32_t head = r.u32();
   if (head > kMaxHead || !r.has(uint64_t{head} + 4)) return Status::Corruption("the journal header is cut short");
   j.head = r.bytes(head);
+  const uint32_t contexts = r.u32();
+  if (!r.has(uint64_t{contexts} * 16 + 4)) return Status::Corruption("the journal header is cut short");
+  for (uint32_t i = 0; i < contexts; ++i) {
+    JournalContext c;
+    c.offset = r.u64();
+    c.length = r.u32();
+    c.crc = r.u32();
+    j.contexts.push_back(c);
+  }
   const uint32_t n = r.u32();
   if (!r.sealed(0)) return Status::Corruption("the journal header fails its checksum");
   for (uint32_t i = 0; i < n; ++i) {

@@ -5,7 +5,7 @@
 // got. Every part carries its own CRC-32, so a torn or corrupted journal is refused whole.
 //
 //   header:  "QCOW2FSJ" u32 version  u64 size_before u64 size_after  u32 n_head  head bytes
-//            u32 n_records  u32 crc
+//            u32 n_contexts  n_contexts x (u64 offset u32 length u32 crc)  u32 n_records  u32 crc
 //   record:  u32 "REC!" u64 offset u32 n_old u32 n_new  old[n_old] new[n_new]  u32 crc
 //   marker:  u32 "MRK!" u32 kind  u32 crc        (kinds: applied, undone)
 // All integers big-endian. A record replaces `old` with `new` at `offset`; the two differ in
@@ -23,6 +23,18 @@
 
 namespace qcow2 {
 
+// The CRC-32 of `length` bytes at `offset` of the image before the repair: the clusters its
+// records lie in, so that a journal is refused for an image that merely looks the same at the
+// edited bytes (a copy made the same way, with other data).
+struct JournalContext {
+  uint64_t offset = 0;
+  uint32_t length = 0;
+  uint32_t crc = 0;
+};
+
+// The CRC-32 (zlib's) the journal uses.
+uint32_t crc_of(std::span<const uint8_t> bytes);
+
 struct JournalRecord {
   uint64_t offset = 0;
   std::vector<uint8_t> old_bytes;  // what the image held
@@ -39,6 +51,7 @@ struct Journal {
   uint64_t size_before = 0;
   uint64_t size_after = 0;
   std::vector<uint8_t> head;  // the image's first bytes before the repair (its identity)
+  std::vector<JournalContext> contexts;
   std::vector<JournalRecord> records;
   std::vector<JournalMarker> markers;  // in the order they were written
 

@@ -229,10 +229,30 @@ Status rebuild(PlanBuilder& b, const CheckResult& check, const RefcountPolicy& p
   return Status::Ok();
 }
 
+
+// A refcount block another structure claims: one of the two pointers is wrong, and a new
+// structure would decide for the other one (its clusters counted, the block dropped), making
+// the damage look legitimate. The first such table entry, if any.
+std::optional<uint64_t> contested_block(const Layout& layout) {
+  for (uint64_t i = 0; i < layout.reftable().size(); ++i)
+    if (layout.block(i) == Layout::Block::kCrossLink) return i;
+  return std::nullopt;
+}
+
 }  // namespace
 
 Status plan_refcounts(PlanBuilder& b, const CheckResult& planned, const RefcountPolicy& p) {
   if (!planned.counts || !planned.layout) return Status::InvalidArgument("the image cannot be walked: no refcounts can be planned");
+  const bool in_place = !p.rebuild && can_patch_in_place(b.planned_image(), planned);
+  if (!in_place && p.raise && !p.destructive)
+    if (auto i = contested_block(*planned.layout)) {
+      b.plan().skipped.push_back(fmt::format(
+          "refcounts: refcount table entry {} names a block that another structure claims ({}): one of the two "
+          "pointers is wrong, and a new refcount structure would side with the other; repair the wrong pointer "
+          "first (see the findings), or add 'destructive' (--destructive) to rebuild anyway",
+          *i, planned.layout->block_problem(*i)));
+      return Status::Ok();
+    }
   if (p.rebuild) return rebuild(b, planned, p);
   if (can_patch_in_place(b.planned_image(), planned)) return patch_in_place(b, planned, p);
   if (!p.raise) {

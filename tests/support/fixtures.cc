@@ -315,7 +315,21 @@ nlohmann::json qemu_img_json(const std::vector<std::string>& args, const std::st
   return j;
 }
 
+namespace {
+bool keep_pristine = false;
+
+void save_pristine(const std::string& path) {
+  if (!keep_pristine || std::filesystem::exists(pristine_of(path))) return;
+  CommandResult r = run({"cp", "--sparse=always", "--", path, pristine_of(path)});
+  if (!r.ok()) fail(r);
+}
+}  // namespace
+
+void keep_pristine_copies(bool on) { keep_pristine = on; }
+std::string pristine_of(const std::string& path) { return path + ".pristine"; }
+
 bool poke(const std::string& path, uint64_t offset, unsigned width, uint64_t value) {
+  save_pristine(path);
   CommandResult r = run({poke_bin(), path, std::to_string(offset), std::to_string(width),
                          std::to_string(value)});
   return r.ok() || fail(r);
@@ -338,12 +352,14 @@ uint64_t peek(const std::string& path, uint64_t offset, unsigned width) {
 }
 
 bool fill(const std::string& path, uint64_t offset, uint64_t length, uint8_t byte) {
+  save_pristine(path);
   CommandResult r = run({poke_bin(), path, "--fill", std::to_string(offset),
                          std::to_string(length), std::to_string(byte)});
   return r.ok() || fail(r);
 }
 
 bool truncate_file(const std::string& path, uint64_t length) {
+  save_pristine(path);
   CommandResult r = run({poke_bin(), path, "--truncate", std::to_string(length)});
   return r.ok() || fail(r);
 }

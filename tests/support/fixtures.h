@@ -91,6 +91,11 @@ nlohmann::json qemu_img_json(const std::vector<std::string>& args, const std::st
 // Byte poking through the built qcow2-poke: writes `value` big-endian in `width` (1, 2, 4, 8)
 // bytes at `offset`; peek returns the value there (0 after failing the test).
 bool poke(const std::string& path, uint64_t offset, unsigned width, uint64_t value);
+// When on (the repair tests turn it on), poke, fill and truncate_file first copy a file they
+// have not damaged yet to PATH.pristine: the image as it was before the damage, whatever
+// recipe made it, to compare a repair's result with.
+void keep_pristine_copies(bool on);
+std::string pristine_of(const std::string& path);
 uint64_t peek(const std::string& path, uint64_t offset, unsigned width);
 bool fill(const std::string& path, uint64_t offset, uint64_t length, uint8_t byte);
 bool truncate_file(const std::string& path, uint64_t length);
