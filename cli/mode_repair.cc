@@ -108,6 +108,7 @@ int run_repair_mode(const Options& opt) {
   auto outcome = run_repair(opt.image, *cmd, ro);
   if (!outcome.ok()) return fail(repair_exit_code(outcome.status()), outcome.status().message());
 
+  if (!outcome->warning.empty()) fmt::print(stderr, "qcow2-dump: warning: {}\n", outcome->warning);
   FileSink out(stdout);
   if (cmd->kind != RepairKind::kUndo) out.write(plan_text(outcome->plan));
   if (outcome->applied)

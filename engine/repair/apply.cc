@@ -193,8 +193,13 @@ Result<ApplyResult> run(ImageWriter& w, Job& job, const std::string& journal_pat
     return Status::IOError(fmt::format("{}; putting the image back failed too ({}): run qcow2-dump --undo {} {}",
                                        written.message(), back.message(), journal_path, w.path()));
   }
-  QCOW2_RETURN_IF_ERROR(journal.append(encode_journal_marker(JournalMarker::kApplied)));
-  QCOW2_RETURN_IF_ERROR(journal.sync());
+  // The image is repaired and synced: a marker that cannot be written changes none of that
+  // (the journal still undoes it), so it is a warning, not a failure.
+  Status marked = journal.append(encode_journal_marker(JournalMarker::kApplied));
+  if (marked.ok()) marked = journal.sync();
+  if (!marked.ok())
+    out.warning = fmt::format("the repair is done, but its journal could not be marked so ({}); it still undoes it",
+                              marked.message());
   return out;
 }
 

@@ -23,6 +23,7 @@ namespace qcow2 {
 struct ApplyResult {
   std::string journal;   // where the undo journal is
   uint64_t written = 0;  // bytes written into the image
+  std::string warning;   // done, but something the user should know (a journal marker not written)
 };
 
 // `plan` must have been validated against the image as it is now; `w` (read-write) holds the

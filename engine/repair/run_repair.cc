@@ -40,6 +40,7 @@ Result<RepairOutcome> run_repair(const std::string& image_path, const RepairComm
   QCOW2_ASSIGN_OR_RETURN(ApplyResult applied, apply_plan(w, out.plan, journal));
   out.applied = true;
   out.journal = applied.journal;
+  out.warning = applied.warning;
   QCOW2_RETURN_IF_ERROR(check_now(image_path, opt, out));
   return out;
 }
@@ -52,6 +53,7 @@ Result<RepairOutcome> run_undo(const std::string& image_path, const std::string&
   out.plan.what = fmt::format("undo the repair {} records", journal);
   out.applied = true;
   out.journal = applied.journal;
+  out.warning = applied.warning;
   QCOW2_RETURN_IF_ERROR(check_now(image_path, opt, out));
   return out;
 }

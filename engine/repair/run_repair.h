@@ -23,6 +23,7 @@ struct RepairOutcome {
   Plan plan;
   bool applied = false;  // false for a dry run, or an empty plan
   std::string journal;   // the undo journal written, when applied
+  std::string warning;   // applied, but see this
   // The image after the repair (applied), or as the plan would leave it (dry run), and its
   // check (which refers to it: the image is declared first, so it outlives the check).
   std::unique_ptr<Image> after_image;
