@@ -17,6 +17,11 @@ class Overlay {
   // Lays `bytes` at `offset` (later writes win where they overlap); the file grows to cover
   // them.
   void write(uint64_t offset, std::span<const uint8_t> bytes);
+  // The same without a copy: `bytes` must stay valid (and may change) while the overlay is
+  // read. A plan's edits are laid this way, so that checking a plan that appends a new
+  // refcount structure of 32 MiB does not hold it twice. Falls back to write() where it
+  // overlaps what is laid already.
+  void lay(uint64_t offset, std::span<const uint8_t> bytes);
   // The file's new size (a plan may also cut it).
   void resize(uint64_t size) { size_ = size; }
   uint64_t size() const { return size_; }
@@ -26,7 +31,11 @@ class Overlay {
   bool empty() const { return extents_.empty(); }
 
  private:
-  std::map<uint64_t, std::vector<uint8_t>> extents_;  // start -> bytes; never overlapping
+  struct Extent {
+    std::vector<uint8_t> owned;
+    std::span<const uint8_t> view;  // the bytes: `owned`, or someone else's
+  };
+  std::map<uint64_t, Extent> extents_;  // start -> bytes; never overlapping
   uint64_t size_;
 };
 

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <optional>
+
 #include "engine/repair/plan_builder.h"
 #include "engine/repair/plan_check_repair.h"
 #include "engine/repair/plan_edits.h"
@@ -52,8 +54,11 @@ Result<Plan> make_plan(const Image& img, const CheckResult& check, const RepairC
     case RepairKind::kCopy: QCOW2_RETURN_IF_ERROR(plan_copy(b, check, cmd)); break;
     case RepairKind::kUndo: return Status::InvalidArgument("an undo is not a plan: use undo_repair");
   }
+  // The planner's last check is of the plan as it stands: no need to check it again.
+  std::optional<std::vector<Finding>> planned;
+  if (b.planned_is_current()) planned = b.planned_check().findings;
   Plan plan = b.finish();
-  QCOW2_RETURN_IF_ERROR(validate_plan(img, check, plan));
+  QCOW2_RETURN_IF_ERROR(validate_plan(img, check, plan, planned ? &*planned : nullptr));
   return plan;
 }
 

@@ -32,6 +32,7 @@ Result<bool> PlanBuilder::set_bits(uint64_t offset, unsigned width, uint64_t mas
     std::copy(b.begin(), b.end(), at);
     e.risk = std::max(e.risk, risk);
     if (e.code.find(code) == std::string::npos) e.code += fmt::format(",{}", code);
+    current_ = false;
     return true;
   }
   if (offset + width > plan_.size_before)
@@ -50,6 +51,7 @@ Result<bool> PlanBuilder::set_bits(uint64_t offset, unsigned width, uint64_t mas
   e.why = std::string(why);
   e.risk = risk;
   plan_.edits.push_back(std::move(e));
+  current_ = false;
   return true;
 }
 
@@ -70,6 +72,7 @@ Status PlanBuilder::replace(uint64_t offset, std::vector<uint8_t> bytes, Role ro
   e.risk = risk;
   e.user_named = user_named;
   plan_.edits.push_back(std::move(e));
+  current_ = false;
   return Status::Ok();
 }
 
@@ -91,12 +94,15 @@ uint64_t PlanBuilder::append(std::vector<uint8_t> bytes, std::string_view code, 
   e.risk = risk;
   plan_.size_after = at + e.new_bytes.size();
   plan_.edits.push_back(std::move(e));
+  current_ = false;
   return at;
 }
 
 Result<const CheckResult*> PlanBuilder::check_planned() {
+  planned_check_ = CheckResult();
   planned_.reset();
   QCOW2_ASSIGN_OR_RETURN(planned_check_, check_as_planned(img_, plan_, planned_));
+  current_ = true;
   return &planned_check_;
 }
 
@@ -106,6 +112,7 @@ Plan PlanBuilder::finish() {
   std::stable_sort(plan_.edits.begin(), plan_.edits.end(), [&](const Edit& a, const Edit& b) {
     return rank(a) != rank(b) ? rank(a) < rank(b) : a.offset < b.offset;
   });
+  planned_check_ = CheckResult();
   planned_.reset();
   return std::move(plan_);
 }

@@ -39,8 +39,12 @@ class PlanBuilder {
   // The check of the image as the plan leaves it. The image it reads stays valid until the
   // next call.
   Result<const CheckResult*> check_planned();
-  // The image as the plan leaves it, as the last check_planned() read it.
-  const Image& planned_image() const { return *planned_; }
+  // The image as the plan leaves it, as the last check_planned() read it; the image itself
+  // before any check_planned() (while the plan is empty, they are the same).
+  const Image& planned_image() const { return planned_ ? *planned_ : img_; }
+  // Whether the plan is still what the last check_planned() checked (no edit since).
+  bool planned_is_current() const { return planned_ && current_; }
+  const CheckResult& planned_check() const { return planned_check_; }
 
   // The plan, its edits in write order: new structures first, then edits inside the file by
   // offset, header fields (cluster 0) last, so that on a version 2 image (no corrupt-bit guard)
@@ -52,6 +56,7 @@ class PlanBuilder {
   Plan plan_;
   std::unique_ptr<Image> planned_;
   CheckResult planned_check_;
+  bool current_ = false;
 };
 
 }  // namespace qcow2

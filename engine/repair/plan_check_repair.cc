@@ -69,10 +69,13 @@ Status plan_check_repair(PlanBuilder& b, const CheckResult& check, const RepairC
   if (structural) {
     for (int round = 0; round < 4; ++round) {
       QCOW2_ASSIGN_OR_RETURN(const size_t n, take(b, *now, roles, Phase::kStructure, gate, cmd));
-      QCOW2_ASSIGN_OR_RETURN(now, planned_check(b));
       if (n == 0) break;
+      QCOW2_ASSIGN_OR_RETURN(now, planned_check(b));
     }
-  } else {
+  }
+  // With nothing planned yet, the image as planned is the image, and `check` its check; a
+  // caller that planned before (-R reuse) gets its plan checked.
+  if (now == &check && !b.plan().empty()) {
     QCOW2_ASSIGN_OR_RETURN(now, planned_check(b));
   }
 

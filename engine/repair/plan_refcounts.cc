@@ -35,24 +35,28 @@ class Targets {
       if (!f.cluster) continue;
       if (f.code == "overlap" || (f.code == "cluster-shared" && !p.trust_shared) ||
           (is_refcount_code(f.code) && f.suspect))
-        keep_.insert(*f.cluster);
+        keep_.push_back(*f.cluster);
     }
     // The refcount structure's own clusters, as the check counted them (one reference each).
     const Header& h = planned.header();
     const ClusterSpan t = cluster_span(h.refcount_table_offset, uint64_t{h.refcount_table_clusters} << g_.cluster_bits,
                                        g_.cluster_bits);
-    for (uint64_t c = t.first; c < t.first + t.count; ++c) self_.insert(c);
+    for (uint64_t c = t.first; c < t.first + t.count; ++c) self_.push_back(c);
     for (uint64_t i = 0; i < layout_.reftable().size(); ++i)
-      if (layout_.block_ok(i)) self_.insert(g_.cluster_index(layout_.reftable()[i] & ~kRefTableReservedMask));
+      if (layout_.block_ok(i)) self_.push_back(g_.cluster_index(layout_.reftable()[i] & ~kRefTableReservedMask));
+    for (auto* v : {&keep_, &self_}) {
+      std::sort(v->begin(), v->end());
+      v->erase(std::unique(v->begin(), v->end()), v->end());
+    }
   }
 
   // The refcount cluster `c` gets, holding `ondisk` now (none: no block describes it).
   uint64_t target(uint64_t c, std::optional<uint64_t> ondisk) {
     const uint64_t now = ondisk.value_or(0);
     uint64_t refs = c < counts_.clusters() ? counts_.get(c) : 0;
-    const bool old_structure = rebuilding_ && self_.count(c);
+    const bool old_structure = rebuilding_ && self_.has(c);
     if (old_structure && refs > 0) --refs;  // the new structure replaces it
-    if (keep_.count(c)) {
+    if (keep_.has(c)) {
       if (ondisk && *ondisk != refs) ++held_.shared;
       return ondisk ? *ondisk : refs;
     }
@@ -91,7 +95,18 @@ class Targets {
   RefcountPolicy p_;
   bool rebuilding_;
   bool missing_;
-  std::unordered_set<uint64_t> keep_, self_;
+  // Sorted clusters, asked in increasing order (both callers walk the clusters in order): a
+  // cursor answers in constant time where a hash set would cost a lookup per cluster of a
+  // multi-terabyte image.
+  struct Sorted : std::vector<uint64_t> {
+    size_t at = 0;
+    bool has(uint64_t c) {
+      if (at > 0 && (at > size() || (*this)[at - 1] > c)) at = 0;  // asked out of order: start again
+      while (at < size() && (*this)[at] < c) ++at;
+      return at < size() && (*this)[at] == c;
+    }
+  };
+  Sorted keep_, self_;
   std::vector<uint8_t> buf_;
   Held held_;
   uint64_t destructive_ = 0;

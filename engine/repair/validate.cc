@@ -19,7 +19,8 @@ std::string where(const Edit& e) {
 
 Result<CheckResult> check_as_planned(const Image& img, const Plan& plan, std::unique_ptr<Image>& planned) {
   auto overlay = std::make_shared<Overlay>(plan.size_before);
-  for (const Edit& e : plan.edits) overlay->write(e.offset, e.new_bytes);
+  // The plan outlives the image read through it (the callers keep both): no copy of its bytes.
+  for (const Edit& e : plan.edits) overlay->lay(e.offset, e.new_bytes);
   overlay->resize(std::max(plan.size_after, overlay->size()));
   QCOW2_ASSIGN_OR_RETURN(planned, Image::open(img.path(), overlay));
   CheckOptions opts;
@@ -28,7 +29,8 @@ Result<CheckResult> check_as_planned(const Image& img, const Plan& plan, std::un
   return check_image(*planned, opts);
 }
 
-Status validate_plan(const Image& img, const CheckResult& check, Plan& plan) {
+Status validate_plan(const Image& img, const CheckResult& check, Plan& plan,
+                     const std::vector<Finding>* planned_findings) {
   // An image that cannot be walked has no trustworthy geometry: its header is what can be
   // patched, within the first 512 bytes.
   const uint32_t cluster_bits = img.walkable() ? img.geometry().cluster_bits : 9;
@@ -78,9 +80,13 @@ Status validate_plan(const Image& img, const CheckResult& check, Plan& plan) {
       return Status::InvalidArgument(where(*sorted[i]) + ": overlaps " + where(*sorted[i - 1]));
 
   std::unique_ptr<Image> planned;
-  QCOW2_ASSIGN_OR_RETURN(CheckResult after, check_as_planned(img, plan, planned));
+  CheckResult after;
+  if (!planned_findings) {
+    QCOW2_ASSIGN_OR_RETURN(after, check_as_planned(img, plan, planned));
+    planned_findings = &after.findings;
+  }
   plan.remaining.clear();
-  for (const Finding& f : after.findings)
+  for (const Finding& f : *planned_findings)
     if (f.category != Category::kInfo) plan.remaining.push_back(fmt::format("{}: {}", f.code, f.message));
   return Status::Ok();
 }

@@ -16,11 +16,15 @@ namespace qcow2 {
 
 // Refuses (kInvalidArgument, naming the first edit at fault and why) a plan that breaks a rule;
 // fills plan.remaining otherwise. `check` is the check of `img` the plan was made from.
-Status validate_plan(const Image& img, const CheckResult& check, Plan& plan);
+// `planned_findings`, when given, are those of a check of the image exactly as the plan leaves
+// it (the planner's last one): the plan is then not checked again.
+Status validate_plan(const Image& img, const CheckResult& check, Plan& plan,
+                     const std::vector<Finding>* planned_findings = nullptr);
 
 // The check of the image as `plan` would leave it, through an overlay. Planners see more
 // findings per code than a report lists (kPlanFindingsPerCode), so that one plan can answer
-// them all; `planned` receives the image read through the overlay.
+// them all; `planned` receives the image read through the overlay, which reads the plan's
+// bytes where they are: the plan must outlive it.
 inline constexpr size_t kPlanFindingsPerCode = size_t{1} << 18;
 Result<CheckResult> check_as_planned(const Image& img, const Plan& plan, std::unique_ptr<Image>& planned);
 
