@@ -71,6 +71,11 @@ class Targets {
     if (refs == now) return now;
     // Lowering.
     if (old_structure && refs == 0) return 0;
+    if (released(c, refs)) {
+      if (refs > 0) return refs;
+      if (missing_ && !p_.destructive) return ++held_.unfollowed, now;
+      return ++destructive_, 0;  // what the plan removed was all that used it: its data goes
+    }
     if (!p_.lower) return ++held_.not_lowered, now;
     if (refs > 0) return refs;  // still referenced: a count too high, nothing freed
     const bool unsafe = missing_ || !cluster_holds_nothing(img_, c, buf_);
@@ -82,10 +87,16 @@ class Targets {
   }
 
   const Held& held() const { return held_; }
-  // Clusters freed that may have held data (only with policy.destructive).
+  // Clusters freed that may have held data (with policy.destructive, or released by the plan).
   uint64_t destructive_lowers() const { return destructive_; }
 
  private:
+  // Whether the plan took references from cluster `c`, which has `refs` now.
+  bool released(uint64_t c, uint64_t refs) const {
+    const RefCounter* before = p_.released_from;
+    return before && c < before->clusters() && before->get(c) > refs;
+  }
+
   uint32_t layout_order() const { return g_.refcount_order; }
 
   const Image& img_;
