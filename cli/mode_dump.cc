@@ -26,7 +26,7 @@ Verdict read_failure(const Image& img, const Status& st) {
 
 // Where a target's entries come from: the layout's decoded table, or its reason why not.
 L1Dump dump_source(const Layout& layout, const L1Target& t) {
-  L1Dump d{t.title, t.offset, t.entries, nullptr, {}};
+  L1Dump d{t.title, t.offset, t.entries, nullptr, {}, {}};
   if (!t.snapshot) {
     d.entries = &layout.active_l1().entries;
     return d;
