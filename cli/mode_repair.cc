@@ -106,7 +106,14 @@ int run_repair_mode(const Options& opt) {
   ro.journal = opt.journal;
   ro.skip_backing = opt.base;
   auto outcome = run_repair(opt.image, *cmd, ro);
-  if (!outcome.ok()) return fail(repair_exit_code(outcome.status()), outcome.status().message());
+  if (!outcome.ok()) {
+    // An image that does not open is what every mode calls it (65 not qcow2, 66 cannot open),
+    // not a failed repair.
+    if (cmd->kind != RepairKind::kUndo)
+      if (auto probe = Image::open(opt.image); !probe.ok())
+        return fail(exit_code_for(probe.status()), probe.status().message());
+    return fail(repair_exit_code(outcome.status()), outcome.status().message());
+  }
 
   if (!outcome->warning.empty()) fmt::print(stderr, "qcow2-dump: warning: {}\n", outcome->warning);
   FileSink out(stdout);

@@ -100,6 +100,22 @@ class Proposer {
     return !contested(c) && (c == 0 || in_metadata(c));
   }
 
+  // The largest virtual disk size of the image and its snapshots.
+  uint64_t largest_disk() const {
+    uint64_t end = img_.header().size;
+    for (const Snapshot& s : img_.snapshots().snapshots) end = std::max(end, s.disk_size.value_or(0));
+    return end;
+  }
+
+  // The first guest byte the entry a finding is about maps (COPIED findings of L1 entries
+  // carry only the entry's index).
+  std::optional<uint64_t> guest_of(const Finding& f) const {
+    if (f.guest_offset) return f.guest_offset;
+    if (f.code == "copied-l1" && f.index && *f.index < (~0ULL / g_.guest_bytes_per_l1_entry))
+      return *f.index * g_.guest_bytes_per_l1_entry;
+    return std::nullopt;
+  }
+
   // Tables that are themselves in doubt, and the clusters several structures claim.
   void mark_suspects() {
     for (const Finding& f : findings_) {
@@ -119,6 +135,19 @@ class Proposer {
         f.message += contested(*f.file_offset >> g_.cluster_bits)
                          ? "; it lies where two structures meet, so nothing is proposed"
                          : "; it would write outside the metadata, so nothing is proposed";
+      }
+    }
+    // No guest reads an entry past the end of every disk the image has had: a table read
+    // there is what a too-large l1_size (or a stray pointer) makes of other bytes, and
+    // "fixing" it writes into whatever those bytes really are.
+    const uint64_t disk_end = largest_disk();
+    for (Finding& f : findings_) {
+      const std::optional<uint64_t> guest = guest_of(f);
+      if (!f.suspect && guest && *guest >= disk_end && f.file_offset) {
+        f.suspect = true;
+        f.message += fmt::format("; it maps guest offset 0x{:x}, past the end of the disk ({} bytes), so nothing is "
+                                 "proposed",
+                                 *guest, disk_end);
       }
     }
     for (Finding& f : findings_) {
@@ -249,6 +278,7 @@ class Proposer {
   // COPIED must be set exactly when the refcount the proposals leave is 1.
   void copied_flags() {
     for (const Finding& f : findings_) {
+      if (is_refcount_code(f.code) && f.cluster && f.suspect) suspect_refblocks_.insert(*f.cluster >> g_.refblock_bits);
       if (is_refcount_code(f.code) && f.cluster && f.proposed) {
         final_rc_[*f.cluster] = field_value(f, *f.proposed);
         refcount_offset_[*f.cluster] = *f.file_offset;
@@ -262,6 +292,12 @@ class Proposer {
       judged.insert(*f.file_offset);
       if (cross_linked_.count(*f.cluster) || f.suspect) {
         f.withdraw_proposal();
+        continue;
+      }
+      // The refcount this flag would follow was read from a block in doubt: it says nothing.
+      if (suspect_refblocks_.count(*f.cluster >> g_.refblock_bits)) {
+        f.withdraw_proposal();
+        f.message += "; its refcount comes from a suspect refcount block, so nothing is proposed";
         continue;
       }
       std::optional<uint64_t> by;
@@ -356,6 +392,7 @@ class Proposer {
   std::vector<Finding>& findings_;
   std::unordered_set<uint64_t> suspect_tables_;  // file offsets of tables in doubt
   std::unordered_set<uint64_t> cross_linked_;    // clusters
+  std::unordered_set<uint64_t> suspect_refblocks_;  // refcount table indices whose block is in doubt
   std::vector<ClusterSpan> contested_;             // sorted by first cluster, disjoint
   std::vector<ClusterSpan> meta_;                  // the metadata ranges, disjoint
   std::unordered_map<uint64_t, uint64_t> leaked_;  // unreferenced leaked cluster -> its refcount

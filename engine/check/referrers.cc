@@ -142,6 +142,14 @@ void referrer_findings(const Image& img, const std::unordered_map<uint64_t, uint
     }
     const bool overlap = metadata && (data || roles_differ);
     if (!overlap && (!known || rc >= s.times)) continue;  // legitimately shared, or not to be judged
+    // Shared the way snapshots and compression share clusters (one kind of referrer, and no
+    // active entry that took the cluster as its own): only the refcount is too low, which the
+    // refcount finding says. A COPIED active referrer is what QEMU handing a cluster out again
+    // leaves: that is the cross-link.
+    const Role kind = s.referrers.front().role;
+    const bool shared_by_design =
+        !overlap && !roles_differ && !s.active_copied && (kind == Role::kData || kind == Role::kCompressed || kind == Role::kL2);
+    if (shared_by_design) continue;
     Finding f = make_finding(
         overlap ? "overlap" : "cluster-shared", overlap ? Category::kCorrupt : Category::kRefcount,
         "host cluster",

@@ -27,7 +27,7 @@ Result<RepairOutcome> run_repair(const std::string& image_path, const RepairComm
   QCOW2_ASSIGN_OR_RETURN(std::unique_ptr<Image> img, Image::open(image_path));
   CheckOptions co;
   co.skip_backing = opt.skip_backing;
-  co.max_findings_per_code = kPlanFindingsPerCode;
+  co.max_findings_per_code = plan_findings_per_code(img->file_size());
   QCOW2_ASSIGN_OR_RETURN(CheckResult before, check_image(*img, co));
   RepairOutcome out;
   QCOW2_ASSIGN_OR_RETURN(out.plan, make_plan(*img, before, cmd));

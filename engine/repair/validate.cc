@@ -25,7 +25,7 @@ Result<CheckResult> check_as_planned(const Image& img, const Plan& plan, std::un
   QCOW2_ASSIGN_OR_RETURN(planned, Image::open(img.path(), overlay));
   CheckOptions opts;
   opts.skip_backing = true;  // the layer's own structures are what a plan changes
-  opts.max_findings_per_code = kPlanFindingsPerCode;
+  opts.max_findings_per_code = plan_findings_per_code(img.file_size());
   return check_image(*planned, opts);
 }
 
