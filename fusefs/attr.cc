@@ -1,5 +1,7 @@
 #include "fusefs/attr.h"
 
+#include "fusefs/ctl_files.h"
+
 namespace qcow2fs {
 namespace {
 
@@ -12,6 +14,12 @@ struct stat base_attr(Fs& fs, uint64_t ino, bool dir) {
   st.st_mode = dir ? S_IFDIR | 0555 : S_IFREG | 0444;
   st.st_nlink = dir ? 2 : 1;
   return st;
+}
+
+// The control files one writes commands to are writable by the mount's owner; the rest of the
+// tree is read-only (a read-write mount refuses changes to it with EACCES).
+void set_mode(struct stat& st, const Node& n) {
+  if (is_command_file(n)) st.st_mode = S_IFREG | 0644;
 }
 
 void set_times(struct stat& st, std::time_t t) { st.st_mtime = st.st_ctime = st.st_atime = t; }
@@ -45,6 +53,7 @@ struct stat attr_of(Fs& fs, View& v, const Node& n) {
     set_times(st, v.made_at);
   } else {
     set_text(st, content_of(fs, v, n));
+    set_mode(st, n);
   }
   return st;
 }
@@ -52,6 +61,7 @@ struct stat attr_of(Fs& fs, View& v, const Node& n) {
 struct stat attr_of(Fs& fs, fuse_ino_t ino, const OpenFile& open) {
   struct stat st = base_attr(fs, ino, false);
   set_text(st, open.content);
+  set_mode(st, open.node);
   return st;
 }
 
@@ -61,9 +71,12 @@ struct stat unmeasured_attr_of(Fs& fs, View& v, const Node& n) {
   return st;
 }
 
+bool is_command_file(const Node& n) { return n.kind == Kind::kCtlFile && ctl_is_command(n.index); }
+
 double attr_timeout(const Node& n, View& v) {
   if (Tree::is_dir(n)) return kEntryTimeout;
-  if (n.kind == Kind::kStatus) return 0.0;  // changes whenever the check or the image does
+  // Change whenever the check, the image or a command does.
+  if (n.kind == Kind::kStatus || n.kind == Kind::kCtlFile) return 0.0;
   return uses_check(n.kind) && !v.check.done() ? 0.0 : kEntryTimeout;
 }
 

@@ -44,12 +44,15 @@ struct stat attr_of(Fs& fs, fuse_ino_t ino, const OpenFile& open);
 // stat asks with a getattr, which waits (parked) for the check.
 struct stat unmeasured_attr_of(Fs& fs, View& v, const Node& n);
 
+// Whether `n` is a control file commands are written to (only read-write mounts have them).
+bool is_command_file(const Node& n);
+
 // How long the kernel may trust the attributes: long for final text, not at all for text that
 // will change when the check finishes.
 double attr_timeout(const Node& n, View& v);
 
-// The errno for an attempt to change the tree: EROFS on a read-only mount, else EACCES (no
-// file is writable yet).
+// The errno for an attempt to change the tree other than a command to a control file (ctl/,
+// control.h): EROFS on a read-only mount, else EACCES.
 inline int refuse_change(const Fs& fs) { return fs.config.read_only ? EROFS : EACCES; }
 
 // Runs an operation body; an exception (allocation failure) must not cross libfuse's C frames.

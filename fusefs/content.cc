@@ -1,5 +1,6 @@
 #include "fusefs/content.h"
 
+#include "fusefs/ctl_files.h"
 #include "fusefs/render_node.h"
 #include "fusefs/status_text.h"
 
@@ -25,6 +26,11 @@ Content content_of(Fs& fs, View& v, const Node& n) {
   if (n.kind == Kind::kStatus) {
     // Changes with every percent: never cached, and dated now.
     return {std::make_shared<const std::string>(status_text(fs, v)), false, std::time(nullptr)};
+  }
+  if (n.kind == Kind::kCtlFile) {
+    // The last command's outcome, from the mount rather than the view: it outlives the view the
+    // command replaced. Never final (a command changes it), so handles bypass the page cache.
+    return {std::make_shared<const std::string>(fs.control.text(n.index)), false, fs.control.changed_at()};
   }
   const CheckOutcome* o = v.check.done();
   const bool dependent = uses_check(n.kind);

@@ -45,6 +45,7 @@ void Fs::start(fuse_session* se) {
 }
 
 void Fs::stop(fuse_session* se) {
+  control.stop();
   housekeeper.stop();
   invalidator_.stop(se);  // may still answer requests: needs the view
   parking.stop();
@@ -68,6 +69,7 @@ ImageChange Fs::change() const {
 }
 
 void Fs::notice_change() {
+  if (repairing_.load() != 0) return;
   const std::shared_ptr<View> v = view();
   if (!v) return;
   std::optional<qcow2::ImageStamp> now = qcow2::stamp_image(v->tree.image().path());
@@ -85,14 +87,14 @@ void Fs::notice_change() {
 
 void Fs::tick() {
   notice_change();
-  if (change().reopening) (void)reopen();
+  if (repairing_.load() == 0 && change().reopening) (void)reopen();
 }
 
 qcow2::Status Fs::reopen() {
   std::lock_guard<std::mutex> one_at_a_time(reopen_mu_);
   const std::shared_ptr<View> current = view();
   if (!current) return qcow2::Status::Cancelled("the mount is ending");
-  auto next = open_view(current->tree.image().path(), next_generation(), config.check);
+  auto next = open_view(current->tree.image().path(), next_generation(), config.check, !config.read_only);
   if (!next.ok()) {
     std::lock_guard<std::mutex> lock(mu_);
     change_.reopening = false;

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include "fusefs/control.h"
 #include "fusefs/housekeeper.h"
 #include "fusefs/invalidator.h"
 #include "fusefs/known_inodes.h"
@@ -27,6 +28,8 @@ struct MountConfig {
   bool force_share = false;  // -U: mounted although a writer held QEMU's lock
   size_t max_open_text = 512u << 20;
   CheckConfig check;
+  // Test hook (-o test_hold_repair=PATH): a command, once running, waits until PATH exists.
+  std::string test_hold_repair;
 };
 
 // The last change the mount noticed in the image.
@@ -61,6 +64,12 @@ class Fs {
   void notice_change();
   ImageChange change() const;
 
+  // Around a command of ctl/ (control.h): meanwhile the image's changes are the command's own,
+  // not someone else's, and are not noticed (a view of a half-written image is of no use);
+  // the command re-opens the image itself when it is done.
+  void begin_repair() { repairing_.fetch_add(1); }
+  void end_repair() { repairing_.fetch_sub(1); }
+
   const MountConfig config;
   const std::time_t mount_time;
   const uid_t uid;
@@ -69,6 +78,7 @@ class Fs {
   Parking parking;  // before the view: the view's check answers parked requests as it ends
   OpenFiles open_files;
   KnownInodes known;
+  Control control;
 
  private:
   void tick();
@@ -79,6 +89,7 @@ class Fs {
   mutable std::mutex mu_;
   std::shared_ptr<View> view_;
   std::atomic<uint32_t> generation_{0};  // view_'s, readable without mu_
+  std::atomic<int> repairing_{0};
   ImageChange change_;
   std::optional<qcow2::ImageStamp> last_noticed_;  // the image as the last notice_change saw it
   std::mutex reopen_mu_;  // one re-open at a time

@@ -40,7 +40,8 @@ enum class Kind : uint8_t {
   kStatus,
   kCtlDir,
   kCtlReadme,
-  kLast = kCtlReadme,
+  kCtlFile,        // index: a CtlFile (ctl_files.h); read-write mounts only
+  kLast = kCtlFile,
 };
 
 struct Node {

@@ -41,7 +41,7 @@ int run(int argc, char** argv) {
   check.skip_backing = opt.base;
   check.test_hold_path = opt.test_hold_check;
   check.test_fail = opt.test_fail_check;
-  auto view = open_view(ec ? opt.image : image, 0, check);
+  auto view = open_view(ec ? opt.image : image, 0, check, !opt.read_only);
   if (!view.ok()) return fail(exit_code_for(view.status()), view.status().message());
   // A VM writing the image changes its metadata while we read it: a mount would show tables
   // torn between two states, so it takes -U to ask for that.
@@ -53,6 +53,7 @@ int run(int argc, char** argv) {
   config.force_share = opt.force_share;
   config.max_open_text = opt.max_open_text;
   config.check = check;
+  config.test_hold_repair = opt.test_hold_repair;
   return serve(opt, config, std::move(view).value());
 }
 

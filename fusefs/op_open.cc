@@ -31,7 +31,9 @@ void op_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     Target t;
     if (int err = resolve(fs, ino, t)) return (void)fuse_reply_err(req, err);
     if (Tree::is_dir(t.node)) return (void)fuse_reply_err(req, EISDIR);
-    if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC))
+    // Only a control file takes writes (a command each: op_write.cc). O_TRUNC is how a shell's
+    // `echo cmd > ctl/repair` opens it; it truncates nothing (the file shows its grammar).
+    if (((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) && !is_command_file(t.node))
       return (void)fuse_reply_err(req, refuse_change(fs));
     if (!needs_check(t.node.kind)) return open_file(fs, *t.view, t.node, req, *fi);
     // See op_getattr.cc for why the view is held by a raw pointer.

@@ -11,7 +11,8 @@ namespace {
 constexpr const char* kFooter = R"(
 Options given with -o (comma-separated, -o may repeat):
   ro            read-only mount (the default): every change fails with EROFS
-  rw            read-write mount (no file is writable yet)
+  rw            read-write mount: the control files of ctl/ repair the image (see
+                ctl/README); every other file stays read-only (EACCES)
   allow_other   let other users see the mount (needs user_allow_other for non-root)
   max_open_text=SIZE
                 text that open files may pin (default 512M; K, M, G suffixes); past it
@@ -104,6 +105,8 @@ std::optional<int> parse_options(int argc, char** argv, Options& opt) {
       opt.max_open_text = parse_size(*size).value_or(0);
     else if (auto path = value_of(item, "test_hold_check"))
       opt.test_hold_check = *path;
+    else if (auto hold = value_of(item, "test_hold_repair"))
+      opt.test_hold_repair = *hold;
     else if (item == "test_fail_check")
       opt.test_fail_check = true;
     else

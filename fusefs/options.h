@@ -27,6 +27,7 @@ struct Options {
   size_t max_open_text = 512u << 20;  // -o max_open_text=SIZE
   std::string test_hold_check;        // -o test_hold_check=PATH (for the mount tests)
   bool test_fail_check = false;       // -o test_fail_check (for the mount tests)
+  std::string test_hold_repair;       // -o test_hold_repair=PATH (for the mount tests)
   std::vector<std::string> passthrough;  // other -o options, handed to libfuse
 };
 

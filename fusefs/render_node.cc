@@ -14,7 +14,9 @@
 #include "engine/render/snapshot_info_text.h"
 #include "engine/format/l1_entry.h"
 #include "engine/render/table_text.h"
+#include "engine/repair/command.h"
 #include "engine/util/escape.h"
+#include "fusefs/control.h"
 #include "engine/walk/guest_map.h"
 #include "engine/walk/table_walk.h"
 
@@ -23,13 +25,60 @@ namespace {
 
 using qcow2::StringSink;
 
-constexpr const char* kCtlReadme =
+constexpr const char* kCtlReadmeReadOnly =
     "Control files of this mount.\n"
     "\n"
-    "This directory will hold the files that change the image (repairs). This version has\n"
-    "none: the mount is an inspection tool and never writes to the image, which is opened\n"
-    "read-only. On a read-only mount (the default, -o ro) every write, create or truncate\n"
-    "anywhere in the tree fails with EROFS.\n";
+    "This is a read-only mount (the default, -o ro): the image is never written and ctl/ holds\n"
+    "only this file. Every write, create or truncate anywhere in the tree fails with EROFS.\n"
+    "Mount with -o rw to get the control files that repair the image (man qcow2fs).\n";
+
+// ctl/README of a read-write mount: the files, the grammar (the engine's, as the parser
+// takes it), the errors and examples.
+std::string ctl_readme() {
+  return fmt::format(
+      "Control files of this mount (-o rw): writing a command to one repairs the image.\n"
+      "\n"
+      "Write one command per write(): `echo all > ctl/repair` is one. The write returns when the\n"
+      "command is done, and fails when it is refused, with nothing written to the image:\n"
+      "  EINVAL      a bad command (a word, a number, too long: at most {} bytes), or one that\n"
+      "              does not fit the image\n"
+      "  ENOENT      an unknown snapshot, table entry or header field\n"
+      "  EBUSY       another command is running, or a QEMU process (a VM, qemu-io, qemu-img)\n"
+      "              holds the image's locks\n"
+      "  EOPNOTSUPP  a repair this version does not do\n"
+      "  EROFS       the image cannot be written (or the mount is read-only)\n"
+      "  EIO         anything else (a failed write: ctl/error says whether it was undone)\n"
+      "ctl/error then says why, in one line.\n"
+      "\n"
+      "Each command runs as `qcow2-dump` runs it: under QEMU's locks, the image is checked, the\n"
+      "repair planned and validated, then applied with an undo journal beside the image, and\n"
+      "checked again. The image is opened for writing only meanwhile. Then every file of the\n"
+      "mount shows the new state (status says what was repaired); names looked up before it\n"
+      "give ESTALE once and then the new files.\n"
+      "\n"
+      "Commands (numbers decimal or 0x-hex; relative file names are relative to the image's\n"
+      "directory):\n"
+      "{}"
+      "\n"
+      "Files:\n"
+      "  repair snapshot bits patch copy undo\n"
+      "           write a command here; reading one shows its grammar\n"
+      "  plan     the plan of the last command (a dry run's too), as qcow2-dump --dry-run prints it\n"
+      "  error    why the last command was refused, one line; empty after one that worked\n"
+      "  journal  the undo journal of the last applied command\n"
+      "  last     the last command and what became of it (running, applied, dry run, refused)\n"
+      "\n"
+      "Examples:\n"
+      "  echo plan all > ctl/repair && cat ctl/plan     # what `all` would do; writes nothing\n"
+      "  echo all > ctl/repair || cat ctl/error          # leaks and errors, as -R all\n"
+      "  echo rebuild > ctl/repair                       # a new refcount structure\n"
+      "  echo \"$(cat ctl/journal)\" > ctl/undo            # the image back as it was\n"
+      "  echo delete s1 > ctl/snapshot\n"
+      "  echo clear dirty > ctl/bits\n"
+      "  echo l2 0 5 0 > ctl/patch                       # L2 table 0, entry 5, set to 0\n"
+      "  echo 0x50000 0x70000 65536 > ctl/copy           # one cluster copied inside the image\n",
+      kMaxCommandBytes, qcow2::control_grammar());
+}
 
 // The structures an L2 pointer must not lie in: the check's layout when it can be built.
 const qcow2::ClaimMap& claims_of(const Tree& tree) {
@@ -151,7 +200,7 @@ std::string render_node(const Tree& tree, const CheckOutcome* o, const Node& n) 
     }
     case Kind::kReportTxt: return render_report(tree, o, false);
     case Kind::kReportJson: return render_report(tree, o, true);
-    case Kind::kCtlReadme: return kCtlReadme;
+    case Kind::kCtlReadme: return tree.controls() ? ctl_readme() : kCtlReadmeReadOnly;
     default: break;  // directories and status have no text here
   }
   return out.take();

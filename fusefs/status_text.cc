@@ -26,6 +26,7 @@ std::string status_text(Fs& fs, View& v) {
   const ImageChange change = fs.change();
   // A change noticed but not yet opened again: the verdict shown so far is about old bytes.
   std::string out = change.reopening ? status_line(nullptr, 0) : status_line(v.check.done(), v.check.percent());
+  out += fs.control.status_lines();  // a command of ctl/ running, the last one applied
   if (change.at != 0) {
     if (!change.error.empty())
       out += fmt::format("changed at {}: cannot open it again ({}); the files show it as before\n",

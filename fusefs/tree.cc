@@ -8,6 +8,7 @@
 #include "engine/format/l1_entry.h"
 #include "engine/render/extension_file_text.h"
 #include "engine/render/snapshot_info_text.h"
+#include "fusefs/ctl_files.h"
 #include "fusefs/snapshot_names.h"
 
 namespace qcow2fs {
@@ -71,7 +72,9 @@ std::optional<Node> lookup_fixed(const Fixed (&children)[N], uint32_t snap, std:
 
 }  // namespace
 
-Tree::Tree(std::unique_ptr<qcow2::Image> img) : img_(std::move(img)) { name_snapshots(); }
+Tree::Tree(std::unique_ptr<qcow2::Image> img, bool controls) : img_(std::move(img)), controls_(controls) {
+  name_snapshots();
+}
 
 std::string Tree::snapshot_l1_problem(uint32_t snap) const {
   const qcow2::Snapshot* s = snapshot(snap);
@@ -254,6 +257,7 @@ bool Tree::exists(const Node& n) const {
       return n.snap == 0 && table.ok() && n.index < table->size() && n.index <= kMaxIndex &&
              qcow2::decode_reftable_entry((*table)[n.index], img_->geometry()).used();
     }
+    case Kind::kCtlFile: return controls_ && n.snap == 0 && n.index < kCtlFileCount;
     default: return n.snap == 0 && n.index == 0;
   }
 }
@@ -270,7 +274,8 @@ Node Tree::parent(const Node& n) const {
     case Kind::kL2Error: return {Kind::kL2Dir, n.snap, 0};
     case Kind::kRefTable:
     case Kind::kRefBlock: return {Kind::kRefcountDir, 0, 0};
-    case Kind::kCtlReadme: return {Kind::kCtlDir, 0, 0};
+    case Kind::kCtlReadme:
+    case Kind::kCtlFile: return {Kind::kCtlDir, 0, 0};
     default: return {};
   }
 }
@@ -292,6 +297,7 @@ std::string Tree::name_of(const Node& n) const {
     case Kind::kRefBlock: return fmt::to_string(n.index);
     case Kind::kRefTable: return "table";
     case Kind::kCtlReadme: return "README";
+    case Kind::kCtlFile: return ctl_file_name(n.index);
     default: return n.snap ? fixed(kSnapshotChildren) : fixed(kRootChildren);
   }
 }
@@ -328,9 +334,12 @@ std::optional<Node> Tree::lookup(const Node& dir, std::string_view name) const {
       if (!index || !exists(block)) return std::nullopt;
       return block;
     }
-    case Kind::kCtlDir:
+    case Kind::kCtlDir: {
       if (name == "README") return Node{Kind::kCtlReadme, 0, 0};
-      return std::nullopt;
+      const auto index = controls_ ? ctl_file_index(name) : std::nullopt;
+      if (!index) return std::nullopt;
+      return Node{Kind::kCtlFile, 0, *index};
+    }
     default: return std::nullopt;
   }
 }
@@ -369,7 +378,11 @@ void Tree::list(const Node& dir, uint64_t pos, const Emit& emit) const {
       return;
     }
     case Kind::kCtlDir:
-      if (pos == 0) emit("README", Node{Kind::kCtlReadme, 0, 0}, 1);
+      // Position 0 is README; position i + 1 is control file i.
+      if (pos == 0 && !emit("README", Node{Kind::kCtlReadme, 0, 0}, 1)) return;
+      if (!controls_) return;
+      for (uint64_t i = std::max<uint64_t>(pos, 1) - 1; i < kCtlFileCount; ++i)
+        if (!emit(ctl_file_name(i), Node{Kind::kCtlFile, 0, i}, i + 2)) return;
       return;
     default: return;
   }

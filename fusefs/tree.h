@@ -28,9 +28,12 @@ using Emit = std::function<bool(std::string_view name, const Node& node, uint64_
 
 class Tree {
  public:
-  explicit Tree(std::unique_ptr<qcow2::Image> img);
+  // `controls`: the tree of a read-write mount, whose ctl/ holds the control files
+  // (ctl_files.h) beside README.
+  explicit Tree(std::unique_ptr<qcow2::Image> img, bool controls = false);
 
   const qcow2::Image& image() const { return *img_; }
+  bool controls() const { return controls_; }
 
   static bool is_dir(const Node& n);
   bool exists(const Node& n) const;
@@ -88,6 +91,7 @@ class Tree {
   };
 
   std::unique_ptr<qcow2::Image> img_;
+  const bool controls_;
   mutable Lazy<qcow2::Result<std::vector<uint64_t>>> active_l1_;
   mutable Lazy<qcow2::Result<std::vector<uint64_t>>> reftable_;
   mutable Lazy<qcow2::Result<qcow2::Layout>> layout_;

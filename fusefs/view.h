@@ -22,8 +22,9 @@ class View {
  public:
   // `stamp` was taken before `img` was opened, so a change during the open is noticed later.
   // `in_use` describes a writer holding QEMU's lock when the view was made ("" when none).
+  // `controls`: a read-write mount's view, with the control files in ctl/ (tree.h).
   View(std::unique_ptr<qcow2::Image> img, uint32_t generation, const CheckConfig& check_config,
-       qcow2::ImageStamp stamp, std::string in_use);
+       qcow2::ImageStamp stamp, std::string in_use, bool controls = false);
   View(const View&) = delete;
   View& operator=(const View&) = delete;
 
@@ -41,7 +42,7 @@ class View {
 
 // Opens `path` afresh as the view with generation `generation` (its check not started yet).
 qcow2::Result<std::shared_ptr<View>> open_view(const std::string& path, uint32_t generation,
-                                               const CheckConfig& check_config);
+                                               const CheckConfig& check_config, bool controls = false);
 
 // What QEMU's locks say about a writer: its description, or "" when nobody writes the image.
 std::string writer_of(const qcow2::Image& img);
