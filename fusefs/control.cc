@@ -11,6 +11,7 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include "engine/io/file_stamp.h"
 #include "engine/render/plan_text.h"
 #include "engine/repair/command.h"
 #include "engine/repair/run_repair.h"
@@ -125,13 +126,16 @@ int Control::refuse_locked(const Record& r, int err, const std::string& reason) 
   changed_at_ = std::time(nullptr);
   plan_.clear();
   error_ = one_line(reason) + "\n";
-  last_ = fmt::format("{}: refused at {}: {}\n", r.what, utc(changed_at_), errno_name(err));
+  // EIO: it was tried and failed; anything else: refused before a byte was written.
+  last_ = fmt::format("{}: {} at {}: {}\n", r.what, err == EIO ? "failed" : "refused", utc(changed_at_),
+                      errno_name(err));
   return err;
 }
 
 int Control::run(Fs& fs, uint64_t file, std::string_view bytes) {
   const std::string name = ctl_file_name(file);
-  Record r{name, name + " " + shown(bytes)};
+  const std::string words = shown(bytes);
+  Record r{name, words.empty() ? name : name + " " + words};
   if (!ctl_is_command(file)) return finish(r, EACCES, fmt::format("ctl/{} is not a control file one writes to", name));
   if (fs.config.read_only)
     return finish(r, EROFS, fmt::format("ctl/{}: the mount is read-only (mount with -o rw to repair)", name));
@@ -172,11 +176,10 @@ int Control::run(Fs& fs, uint64_t file, std::string_view bytes) {
   try {
     if (!fs.config.test_hold_repair.empty()) {
       const auto until = std::chrono::steady_clock::now() + kHoldLimit;
-      while (access(fs.config.test_hold_repair.c_str(), F_OK) != 0 && std::chrono::steady_clock::now() < until) {
-        {
-          std::lock_guard<std::mutex> lock(mu_);
-          if (stopping_) break;
-        }
+      while (::access(fs.config.test_hold_repair.c_str(), F_OK) != 0 && std::chrono::steady_clock::now() < until) {
+        // The request loop joins this thread before Fs::stop runs: a SIGTERM is seen here.
+        if (fs.ending() || stopping())
+          return finish(r, EIO, fmt::format("ctl/{}: the mount is ending: nothing was done", name));
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
       }
     }
@@ -193,8 +196,9 @@ int Control::run(Fs& fs, uint64_t file, std::string_view bytes) {
     if (!outcome.ok()) {
       const int err = errno_of(outcome.status());
       // An applied step may have failed halfway (the message says whether its journal undoes
-      // it): whatever the image holds now is what the files must show.
-      if (err == EIO) (void)fs.reopen();
+      // it), or the check after it: whatever the image holds now is what the files must show.
+      if (!cmd.dry_run && qcow2::stamp_image(image) != std::optional<qcow2::ImageStamp>(view->stamp))
+        (void)fs.reopen();
       return finish(r, err, fmt::format("ctl/{}: {}", r.what, outcome.status().message()));
     }
     const std::time_t now = std::time(nullptr);
@@ -206,8 +210,11 @@ int Control::run(Fs& fs, uint64_t file, std::string_view bytes) {
       // The new state, before the write returns: a `cat` right after it sees the repaired image.
       const qcow2::Status reopened = fs.reopen();
       const std::string journal = qcow2::escape_text(outcome->journal);
-      last = fmt::format("{}: applied at {}, {} edits; undo journal: {}{}\n", r.what, utc(now),
-                         outcome->plan.edits.size(), journal,
+      // An undo has no plan of its own: what it writes is the records of the journal it undoes.
+      const std::string edits =
+          cmd.kind == qcow2::RepairKind::kUndo ? "" : fmt::format(", {} edits", outcome->plan.edits.size());
+      last = fmt::format("{}: applied at {}{}; undo journal: {}{}{}\n", r.what, utc(now), edits, journal,
+                         outcome->warning.empty() ? "" : "; warning: " + one_line(outcome->warning),
                          reopened.ok() ? "" : "; the image cannot be opened again: " + one_line(reopened.message()));
       std::lock_guard<std::mutex> lock(mu_);
       journal_ = journal + "\n";
@@ -259,6 +266,11 @@ std::string Control::status_lines() const {
 void Control::stop() {
   std::lock_guard<std::mutex> lock(mu_);
   stopping_ = true;
+}
+
+bool Control::stopping() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stopping_;
 }
 
 }  // namespace qcow2fs

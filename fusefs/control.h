@@ -51,7 +51,7 @@ class Control {
   // Lines for `status`: the command running, or the last one applied ("" when neither).
   std::string status_lines() const;
 
-  // The mount ends: a command held by the test hook goes on at once.
+  // The mount ends: a command held by the test hook is refused at once (nothing written).
   void stop();
 
  private:
@@ -59,6 +59,7 @@ class Control {
   // Records the refusal of `r` (why: `reason`) and returns `err`.
   int finish(const Record& r, int err, const std::string& reason);
   int refuse_locked(const Record& r, int err, const std::string& reason);  // mu_ held
+  bool stopping() const;
 
   mutable std::mutex mu_;
   bool running_ = false;

@@ -38,6 +38,7 @@ Fs::Fs(std::shared_ptr<View> first, const MountConfig& mount_config)
 Fs::~Fs() { housekeeper.stop(); }  // first: its thread uses the members below
 
 void Fs::start(fuse_session* se) {
+  session_.store(se);
   invalidator_.start(se);
   housekeeper.start();
   // The check frees most of what it used when it ends: a trim is due then as well.

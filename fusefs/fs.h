@@ -70,6 +70,13 @@ class Fs {
   void begin_repair() { repairing_.fetch_add(1); }
   void end_repair() { repairing_.fetch_sub(1); }
 
+  // Whether the request loop is ending (a signal, an unmount): a request that waits on its
+  // own (the test hook of control.h) gives up, since the loop joins its thread before stop().
+  bool ending() const {
+    fuse_session* se = session_.load();
+    return se && fuse_session_exited(se);
+  }
+
   const MountConfig config;
   const std::time_t mount_time;
   const uid_t uid;
@@ -90,6 +97,7 @@ class Fs {
   std::shared_ptr<View> view_;
   std::atomic<uint32_t> generation_{0};  // view_'s, readable without mu_
   std::atomic<int> repairing_{0};
+  std::atomic<fuse_session*> session_{nullptr};  // from start() on
   ImageChange change_;
   std::optional<qcow2::ImageStamp> last_noticed_;  // the image as the last notice_change saw it
   std::mutex reopen_mu_;  // one re-open at a time
