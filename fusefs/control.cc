@@ -198,7 +198,7 @@ int Control::run(Fs& fs, uint64_t file, std::string_view bytes) {
       // An applied step may have failed halfway (the message says whether its journal undoes
       // it), or the check after it: whatever the image holds now is what the files must show.
       if (!cmd.dry_run && qcow2::stamp_image(image) != std::optional<qcow2::ImageStamp>(view->stamp))
-        (void)fs.reopen();
+        (void)fs.reopen(/*settle=*/true);
       return finish(r, err, fmt::format("ctl/{}: {}", r.what, outcome.status().message()));
     }
     const std::time_t now = std::time(nullptr);
@@ -208,7 +208,7 @@ int Control::run(Fs& fs, uint64_t file, std::string_view bytes) {
     std::string last;
     if (outcome->applied) {
       // The new state, before the write returns: a `cat` right after it sees the repaired image.
-      const qcow2::Status reopened = fs.reopen();
+      const qcow2::Status reopened = fs.reopen(/*settle=*/true);
       const std::string journal = qcow2::escape_text(outcome->journal);
       // An undo has no plan of its own: what it writes is the records of the journal it undoes.
       const std::string edits =

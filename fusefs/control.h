@@ -10,8 +10,9 @@
 // EIO anything else. ctl/error then says why in one line.
 //
 // An applied command changes the image: the mount then opens it again as a new view (Fs::
-// reopen), so every file shows the new state and the kernel drops the names it cached (from
-// the invalidator's thread, never from this request's). While a command runs, the mount does
+// reopen), so every file shows the new state and the kernel drops the names it cached (sent
+// from the invalidator's thread, never from this request's; the write returns once they are
+// dropped, so the writer's next lookup sees the new tree). While a command runs, the mount does
 // not take the image's changes for someone else's (Fs::notice_change).
 #pragma once
 

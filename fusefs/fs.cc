@@ -15,6 +15,9 @@ namespace {
 // that an idle mount shrinks (and a changed image is noticed) soon after.
 constexpr std::chrono::milliseconds kPeriod{1000};
 
+// How long reopen(settle) waits for the kernel to drop the old view's names.
+constexpr std::chrono::milliseconds kSettleLimit{5000};
+
 }  // namespace
 
 Fs::Fs(std::shared_ptr<View> first, const MountConfig& mount_config)
@@ -91,24 +94,30 @@ void Fs::tick() {
   if (repairing_.load() == 0 && change().reopening) (void)reopen();
 }
 
-qcow2::Status Fs::reopen() {
-  std::lock_guard<std::mutex> one_at_a_time(reopen_mu_);
-  const std::shared_ptr<View> current = view();
-  if (!current) return qcow2::Status::Cancelled("the mount is ending");
-  auto next = open_view(current->tree.image().path(), next_generation(), config.check, !config.read_only);
-  if (!next.ok()) {
-    std::lock_guard<std::mutex> lock(mu_);
-    change_.reopening = false;
-    change_.error = next.status().message();
-    return next.status();
+qcow2::Status Fs::reopen(bool settle) {
+  uint64_t ticket = 0;
+  {
+    std::lock_guard<std::mutex> one_at_a_time(reopen_mu_);
+    const std::shared_ptr<View> current = view();
+    if (!current) return qcow2::Status::Cancelled("the mount is ending");
+    auto next = open_view(current->tree.image().path(), next_generation(), config.check, !config.read_only);
+    if (!next.ok()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      change_.reopening = false;
+      change_.error = next.status().message();
+      return next.status();
+    }
+    ticket = install(std::move(next).value());
   }
-  install(std::move(next).value());
+  // Outside the lock, and bounded: should a notification wait for a directory lock that a
+  // stuck request holds, the caller still goes on (the names then go a little later).
+  if (settle && ticket != 0) (void)invalidator_.sent(ticket, kSettleLimit);
   return qcow2::Status::Ok();
 }
 
 // The one place a view is replaced. The old one stays alive while requests still use it; its
 // check is cancelled, so what is parked on it answers ESTALE and the kernel asks again.
-void Fs::install(std::shared_ptr<View> next) {
+uint64_t Fs::install(std::shared_ptr<View> next) {
   next->check.start([this] { housekeeper.touch(); });
   std::shared_ptr<View> old;
   {
@@ -128,7 +137,7 @@ void Fs::install(std::shared_ptr<View> next) {
     std::string file = old->tree.name_of(name->node);
     if (!file.empty()) names.push_back({old->ino(old->tree.parent(name->node)), std::move(file)});
   }
-  invalidator_.send(std::move(names));
+  return invalidator_.send(std::move(names));
 }
 
 // The next generation after the current one that no inode the kernel holds still carries.

@@ -55,9 +55,12 @@ class Fs {
   std::shared_ptr<View> view() const;
 
   // Opens the image again and serves that from now on: swaps the view, cancels the old check,
-  // and has the kernel drop the names it caches. For a changed image, and for the mount's own
-  // repairs to come. Call from a thread that is not a request handler (invalidator.h).
-  qcow2::Status reopen();
+  // and has the kernel drop the names it caches (from the invalidator's thread). For a changed
+  // image, and for the mount's own repairs. `settle`: return only once the kernel has dropped
+  // them (at most a few seconds), so that the caller's next path lookup finds the new state;
+  // only from a thread that holds no directory lock of the mount (the housekeeper, or the
+  // handler of a write: Invalidator::sent).
+  qcow2::Status reopen(bool settle = false);
 
   // Compares the image with the current view's stamp; on a difference records it and has the
   // housekeeper re-open it soon. Cheap (a stat and a 4 KiB read): `status` calls it.
@@ -89,7 +92,8 @@ class Fs {
 
  private:
   void tick();
-  void install(std::shared_ptr<View> next);
+  // Returns the invalidator's ticket for the names it dropped.
+  uint64_t install(std::shared_ptr<View> next);
   uint32_t next_generation() const;
 
   Invalidator invalidator_;

@@ -20,13 +20,22 @@ void Invalidator::start(fuse_session* se) {
   thread_ = std::thread([s = s_] { run(s); });
 }
 
-void Invalidator::send(std::vector<StaleName> names) {
+uint64_t Invalidator::send(std::vector<StaleName> names) {
+  uint64_t ticket = 0;
   {
     std::lock_guard<std::mutex> lock(s_->mu);
-    if (s_->stopping || !s_->se) return;
+    if (s_->stopping || !s_->se) return 0;
     s_->queue.push_back(std::move(names));
+    ticket = ++s_->queued;
   }
   s_->cv.notify_all();
+  return ticket;
+}
+
+bool Invalidator::sent(uint64_t ticket, std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(s_->mu);
+  return s_->done_cv.wait_for(lock, timeout, [&] { return s_->stopping || s_->done >= ticket; }) &&
+         s_->done >= ticket;
 }
 
 void Invalidator::run(const std::shared_ptr<Shared>& s) {
@@ -51,6 +60,8 @@ void Invalidator::run(const std::shared_ptr<Shared>& s) {
     }
     lock.lock();
     s->busy = false;
+    ++s->done;  // batches are sent in the order they were queued
+    s->done_cv.notify_all();
   }
 }
 
@@ -60,6 +71,7 @@ void Invalidator::stop(fuse_session* se) {
     s_->stopping = true;
   }
   s_->cv.notify_all();
+  s_->done_cv.notify_all();
   if (!thread_.joinable()) return;
   if (se) answer_pending(se);
   bool stuck = false;

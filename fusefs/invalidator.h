@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -33,8 +34,14 @@ class Invalidator {
 
   // Starts the thread; call after fuse_daemonize, with the mounted session.
   void start(fuse_session* se);
-  // Sends `names`, then refreshes the root, in the thread. Never blocks the caller.
-  void send(std::vector<StaleName> names);
+  // Sends `names`, then refreshes the root, in the thread. Never blocks the caller. Returns a
+  // ticket for sent().
+  uint64_t send(std::vector<StaleName> names);
+  // Waits up to `timeout` until the batch `ticket` names has been sent (or the thread stops);
+  // whether it was. A request handler may wait here only when the request it answers holds no
+  // directory lock (a write does not; a lookup, create or rename does): a notification waits
+  // for the lock of the directory it is about.
+  bool sent(uint64_t ticket, std::chrono::milliseconds timeout);
   // Joins the thread. After the request loop has ended nobody answers the requests that hold
   // the directory locks a notification waits for, so while it is busy this answers them itself
   // from `se` (the loop's session; null when it is no longer readable).
@@ -47,6 +54,9 @@ class Invalidator {
     fuse_session* se = nullptr;
     std::mutex mu;
     std::condition_variable cv;
+    std::condition_variable done_cv;  // a batch was sent
+    uint64_t queued = 0;              // batches handed to send(), ever
+    uint64_t done = 0;                // batches sent (or dropped at stop), ever
     std::deque<std::vector<StaleName>> queue;
     bool busy = false;
     std::atomic<bool> stopping{false};  // also read between notifications, without mu
