@@ -48,6 +48,7 @@ std::string ctl_readme() {
       "              image's locks\n"
       "  EOPNOTSUPP  a repair this version does not do\n"
       "  EROFS       the image cannot be written (or the mount is read-only)\n"
+      "  EACCES      the mount's user may not write the image file\n"
       "  EIO         it failed while it wrote (ctl/error says whether the image was put back),\n"
       "              or anything else\n"
       "ctl/error then says why, in one line.\n"
