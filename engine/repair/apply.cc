@@ -271,7 +271,7 @@ Result<ApplyResult> undo_repair(ImageWriter& w, const std::string& journal_path,
   QCOW2_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, DurableFile::read_all(journal_path));
   auto decoded = decode_journal(bytes);
   if (!decoded.ok())
-    return Status::Corruption(fmt::format("{}: {}: nothing was written", journal_path, decoded.status().message()));
+    return Status::InvalidArgument(fmt::format("{}: {}: nothing was written", journal_path, decoded.status().message()));
   const Journal& j = *decoded;
   if (j.undone()) return Status::InvalidArgument(fmt::format("{}: this repair was undone already", journal_path));
   const uint64_t size = w.size();
