@@ -55,6 +55,25 @@ int ctl(const Mount& m, const std::string& file, const std::string& command) {
   return err;
 }
 
+// `repair all` written on a thread of its own and held by the test hook until `hold` exists;
+// released and joined at the latest when it goes out of scope, whatever the test does (the
+// teardown's unmount would wait for it otherwise).
+class HeldRepair {
+ public:
+  HeldRepair(const Mount& m, std::string hold)
+      : hold_(std::move(hold)), writer_([this, &m] { result = ctl(m, "repair", "all"); }) {}
+  ~HeldRepair() { release(); }
+  void release() {
+    std::ofstream(hold_).put('\n');
+    if (writer_.joinable()) writer_.join();
+  }
+  std::atomic<int> result{-100};
+
+ private:
+  std::string hold_;
+  std::thread writer_;
+};
+
 std::set<std::string> listing(const std::string& dir) {
   std::set<std::string> out;
   std::error_code ec;
@@ -801,18 +820,7 @@ TEST_F(CtlTest, ACommandWhileAnotherRunsIsEBUSY) {
   Mount& m = rw(d.path, {"-o", "test_hold_repair=" + hold});
   ASSERT_TRUE(m.ok()) << m.error();
   const std::string damaged = sha256_file(d.path);
-  std::atomic<int> first{-100};
-  std::thread writer([&] { first = ctl(m, "repair", "all"); });
-  // Lets the held command go on and waits for it, whatever happens below (the teardown's
-  // unmount would wait for it otherwise).
-  struct Release {
-    std::string path;
-    std::thread& t;
-    ~Release() {
-      std::ofstream(path).put('\n');
-      if (t.joinable()) t.join();
-    }
-  } release{hold, writer};
+  HeldRepair held(m, hold);
   ASSERT_TRUE(wait_until([&] { return contains(m.read("ctl/last"), "repair all: running since "); }, seconds(30)))
       << m.read("ctl/last");
   EXPECT_TRUE(contains(m.read("status"), "repairing since ")) << m.read("status");
@@ -825,9 +833,8 @@ TEST_F(CtlTest, ACommandWhileAnotherRunsIsEBUSY) {
   EXPECT_EQ(ctl(m, "snapshot", "plan delete all"), EBUSY);
   EXPECT_EQ(sha256_file(d.path), damaged);
   EXPECT_TRUE(journals_of(d.path).empty());
-  std::ofstream(hold).put('\n');
-  writer.join();
-  EXPECT_EQ(first.load(), 0) << m.read("ctl/error");
+  held.release();
+  EXPECT_EQ(held.result.load(), 0) << m.read("ctl/error");
   EXPECT_TRUE(contains(m.read("ctl/last"), "repair all: applied at ")) << m.read("ctl/last");
   EXPECT_EQ(journals_of(d.path).size(), 1u);
   EXPECT_EQ(peek(d.path, 72, 8), 0u) << "the refused set dirty wrote nothing";
@@ -843,22 +850,13 @@ TEST_F(CtlTest, SigtermWhileACommandIsHeldEndsItUnwritten) {
   Mount& m = rw(d.path, {"-o", "test_hold_repair=" + hold});
   ASSERT_TRUE(m.ok()) << m.error();
   const std::string damaged = sha256_file(d.path);
-  std::atomic<int> first{-100};
-  std::thread writer([&] { first = ctl(m, "repair", "all"); });
-  struct Release {
-    std::string path;
-    std::thread& t;
-    ~Release() {
-      std::ofstream(path).put('\n');
-      if (t.joinable()) t.join();
-    }
-  } release{hold, writer};
+  HeldRepair held(m, hold);
   ASSERT_TRUE(wait_until([&] { return contains(m.read("ctl/last"), "repair all: running since "); }, seconds(30)))
       << m.read("ctl/last");
   ASSERT_EQ(::kill(m.pid(), SIGTERM), 0);
   EXPECT_EQ(m.wait_exit(seconds(30)), 0) << m.log();
-  writer.join();
-  EXPECT_NE(first.load(), 0) << "the command did not go on";
+  held.release();
+  EXPECT_NE(held.result.load(), 0) << "the command did not go on";
   EXPECT_EQ(sha256_file(d.path), damaged);
   EXPECT_TRUE(journals_of(d.path).empty());
 }

@@ -244,6 +244,19 @@ void expect_undo_restores(const std::string& image, const std::string& journal, 
   EXPECT_EQ(sha256_file(image), sha_before) << "the undo did not restore the file";
 }
 
+// Clean for qemu-img and for us.
+void expect_clean(const std::string& image) {
+  expect_qemu_clean(image);
+  expect_we_say_good(image);
+}
+
+// The end of every snapshot repair: -R all then has nothing to do, and the journal puts the
+// bytes back as they were before the repair.
+void expect_settled_then_undone(const std::string& image, const std::string& journal, const std::string& sha_before) {
+  expect_repair_all_empty(image);
+  expect_undo_restores(image, journal, sha_before);
+}
+
 // The image has exactly the snapshots `kept` (in this order), each entry byte for byte as it
 // was, and QEMU reads each one's data and the active data as before.
 void expect_kept(const Made& m, const std::vector<std::string>& kept, const std::string& active_hash) {
@@ -285,8 +298,7 @@ TEST_P(SnapshotRepair, DeleteOne) {
 
   const Ran r = run_front(front(), m.path, cmd, dir.file("delete.journal"));
   ASSERT_TRUE(r.ok) << r.output;
-  expect_qemu_clean(m.path);
-  expect_we_say_good(m.path);
+  expect_clean(m.path);
   expect_kept(m, {"s1", "s3"}, m.hash.at(""));
   // Again: the snapshot is gone.
   auto again = dry_plan(m.path, cmd);
@@ -295,8 +307,7 @@ TEST_P(SnapshotRepair, DeleteOne) {
   CommandResult c = run_dump({"-D", "s2", "--dry-run", m.path});
   EXPECT_EQ(c.exit_code, 64) << c.describe();
   EXPECT_NE(c.err.find("no snapshot has the id or name 's2'"), std::string::npos) << c.err;
-  expect_repair_all_empty(m.path);
-  expect_undo_restores(m.path, r.journal, m.sha);
+  expect_settled_then_undone(m.path, r.journal, m.sha);
 }
 
 // -E s2: s1 and s3 go, s2 stays; a second -E s2 has nothing to do.
@@ -308,8 +319,7 @@ TEST_P(SnapshotRepair, KeepOnly) {
   const RepairCommand cmd = command(RepairKind::kKeepOnly, "s2");
   const Ran r = run_front(front(), m.path, cmd, dir.file("keep.journal"));
   ASSERT_TRUE(r.ok) << r.output;
-  expect_qemu_clean(m.path);
-  expect_we_say_good(m.path);
+  expect_clean(m.path);
   expect_kept(m, {"s2"}, m.hash.at(""));
   auto again = dry_plan(m.path, cmd);
   ASSERT_TRUE(again.ok()) << again.status().message();
@@ -317,8 +327,7 @@ TEST_P(SnapshotRepair, KeepOnly) {
   CommandResult c = run_dump({"-E", "s2", "--dry-run", m.path});
   EXPECT_EQ(c.exit_code, 0) << c.describe();
   EXPECT_NE(c.out.find("edits: 0\n"), std::string::npos) << c.out;
-  expect_repair_all_empty(m.path);
-  expect_undo_restores(m.path, r.journal, m.sha);
+  expect_settled_then_undone(m.path, r.journal, m.sha);
 }
 
 // -D all: no snapshot, no table, nothing leaked.
@@ -332,8 +341,7 @@ TEST_P(SnapshotRepair, DeleteAll) {
   ASSERT_TRUE(r.ok) << r.output;
   EXPECT_EQ(peek(m.path, 60, 4), 0u);
   EXPECT_EQ(peek(m.path, 64, 8), 0u);
-  expect_qemu_clean(m.path);
-  expect_we_say_good(m.path);
+  expect_clean(m.path);
   expect_kept(m, {}, m.hash.at(""));
   auto again = dry_plan(m.path, cmd);
   ASSERT_TRUE(again.ok()) << again.status().message();
@@ -342,8 +350,7 @@ TEST_P(SnapshotRepair, DeleteAll) {
   auto none = dry_plan(m.path, command(RepairKind::kKeepOnly, "0"));
   ASSERT_TRUE(none.ok()) << none.status().message();
   EXPECT_TRUE(none->empty());
-  expect_repair_all_empty(m.path);
-  expect_undo_restores(m.path, r.journal, m.sha);
+  expect_settled_then_undone(m.path, r.journal, m.sha);
 }
 
 // -E 0 is -D all: every snapshot goes, through the CLI on a version 2 image too.
@@ -358,11 +365,9 @@ TEST(SnapshotKeepNone, RemovesEverySnapshot) {
     ASSERT_TRUE(r.ok) << r.output;
     EXPECT_EQ(peek(m.path, 60, 4), 0u);
     EXPECT_EQ(peek(m.path, 64, 8), 0u);
-    expect_qemu_clean(m.path);
-    expect_we_say_good(m.path);
+    expect_clean(m.path);
     expect_kept(m, {}, m.hash.at(""));
-    expect_repair_all_empty(m.path);
-    expect_undo_restores(m.path, r.journal, m.sha);
+    expect_settled_then_undone(m.path, r.journal, m.sha);
   }
 }
 
@@ -388,8 +393,7 @@ TEST_P(SnapshotRepair, Revert) {
   const Ran r = run_front(front(), m.path, cmd, dir.file("revert.journal"));
   ASSERT_TRUE(r.ok) << r.output;
   EXPECT_TRUE(r.remaining.empty()) << r.remaining.front();
-  expect_qemu_clean(m.path);
-  expect_we_say_good(m.path);
+  expect_clean(m.path);
   EXPECT_EQ(guest_hash(m.path), m.hash.at("s1"));
   if (!variant().bitmap) {
     CommandResult cmp = qemu_img({"compare", "-f", "qcow2", "-F", "qcow2", theirs, m.path}, dir.path());
@@ -441,8 +445,7 @@ TEST(SnapshotRevert, TwiceSwapsBack) {
   EXPECT_EQ(peek(m.path, 40, 8), l1);
   EXPECT_EQ(guest_hash(m.path), m.hash.at(""));
   EXPECT_EQ(guest_hash(m.path, "s1"), m.hash.at("s1"));
-  expect_qemu_clean(m.path);
-  expect_we_say_good(m.path);
+  expect_clean(m.path);
 }
 
 // A snapshot taken at another disk size (4 KiB clusters, so the L1 sizes differ too): QEMU's
@@ -474,8 +477,7 @@ TEST(SnapshotRevert, DiskSizeFollowsTheSnapshot) {
   EXPECT_TRUE(qemu_io(p, {"read -P 0x11 0 64k", "read -P 0 64k 4032k"}, {"-r"}));
   CommandResult cmp = qemu_img({"compare", "-f", "qcow2", "-F", "qcow2", theirs, p}, dir.path());
   EXPECT_EQ(cmp.exit_code, 0) << cmp.describe();
-  expect_qemu_clean(p);
-  expect_we_say_good(p);
+  expect_clean(p);
   // The entry now holds the 32 MiB disk: reverting to it (with QEMU) gives it back.
   const std::string again = dir.file("again.qcow2");
   std::filesystem::copy_file(p, again);
@@ -567,8 +569,7 @@ TEST(SnapshotRevert, RescuesFromDamagedActiveL1) {
   EXPECT_FALSE(held->remaining.empty());
   const Ran d = run_front(Front::kCli, m.path, command(RepairKind::kDelete, "s1", true), dir.file("delete.journal"));
   ASSERT_TRUE(d.ok) << d.output;
-  expect_qemu_clean(m.path);
-  expect_we_say_good(m.path);
+  expect_clean(m.path);
   EXPECT_EQ(guest_hash(m.path), m.hash.at("s1"));
   EXPECT_TRUE(qemu_snapshot_names(m.path).empty());
   expect_repair_all_empty(m.path);
@@ -652,8 +653,7 @@ TEST(SnapshotTableDamaged, DeleteTheGoodEntry) {
   ASSERT_TRUE(r.ok) << r.output;
   EXPECT_EQ(peek(m.path, 60, 4), 0u);
   EXPECT_EQ(peek(m.path, 64, 8), 0u);
-  expect_qemu_clean(m.path);
-  expect_we_say_good(m.path);
+  expect_clean(m.path);
   expect_kept(m, {}, m.hash.at(""));
   expect_repair_all_empty(m.path);
   auto again = dry_plan(m.path, command(RepairKind::kDelete, "s1"));
@@ -679,8 +679,7 @@ TEST(SnapshotTableDamaged, DeleteWithTheLastEntryUnreadable) {
   EXPECT_TRUE(says);
   const Ran r = run_front(Front::kCli, m.path, command(RepairKind::kDelete, "s1", true), dir.file("d.journal"));
   ASSERT_TRUE(r.ok) << r.output;
-  expect_qemu_clean(m.path);
-  expect_we_say_good(m.path);
+  expect_clean(m.path);
   expect_kept(m, {"s2"}, m.hash.at(""));
   expect_undo_restores(m.path, r.journal, sha);
 }
