@@ -53,7 +53,7 @@ void render_tool_views(const qcow2::Image& img, qcow2::TextSink& out) {
   qcow2::ShownTables shown;
   (void)qcow2::render_l1_dump(img, *layout,
                               {qcow2::active_section_title(), h.l1_table_offset, h.l1_size,
-                               &layout->active_l1().entries, {}},
+                               &layout->active_l1().entries, {}, {}},
                               shown, opt, st, out);
   const auto& snaps = img.snapshots().snapshots;
   for (size_t i = 0; i < snaps.size() && i < kMaxSnapshots; ++i) {
@@ -62,7 +62,7 @@ void render_tool_views(const qcow2::Image& img, qcow2::TextSink& out) {
         v.ok() && v.table >= 0 ? &layout->l1_tables()[static_cast<size_t>(v.table)].entries : nullptr;
     (void)qcow2::render_l1_dump(img, *layout,
                                 {qcow2::snapshot_section_title(snaps[i]), snaps[i].l1_table_offset, snaps[i].l1_size,
-                                 entries, v.problem},
+                                 entries, v.problem, {}},
                                 shown, opt, st, out);
   }
   (void)qcow2::render_refcount_dump(img, *layout, opt, st, out);

@@ -143,7 +143,7 @@ TEST(renderToString, SameAsTheCli) {
   auto layout = Layout::build(**img);
   ASSERT_TRUE(layout.ok()) << layout.status().message();
   const L1Dump active{active_section_title(), (*img)->header().l1_table_offset, (*img)->header().l1_size,
-                      &layout->active_l1().entries, {}};
+                      &layout->active_l1().entries, {}, {}};
   ShownTables shown;
   ASSERT_TRUE(render_l1_dump(**img, *layout, active, shown, DumpOptions{}, st, s).ok());
   test::CommandResult dump = test::run_dump({"-m", "dump", "-s", "active", "-o", "snapshot", image}, dir.path());

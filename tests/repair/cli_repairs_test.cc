@@ -379,7 +379,7 @@ TEST(CliRepair, AJournalThatDoesNotBelongIsRefusedAndChangesNothing) {
   TempDir other_dir;
   const std::string other_path = eight_clusters(other_dir);
   ASSERT_FALSE(other_path.empty());
-  const damage::Damaged other{other_path};
+  const damage::Damaged other{other_path, 0, 0, {}};
   const std::string other_sha = sha256_file(other.path);
   r = run_dump({"--undo", journal, other.path});
   EXPECT_EQ(r.exit_code, 64) << r.describe();

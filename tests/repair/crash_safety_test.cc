@@ -94,8 +94,9 @@ TEST_P(CrashSafety, ACrashAfterAnyWriteOrSyncLeavesTheImageAsItWasOrUndoable) {
         EXPECT_EQ(now, p.damaged_sha) << "no image byte is written before the journal is synced";
         continue;
       }
-      if (now != p.damaged_sha && now != p.repaired_sha)
+      if (now != p.damaged_sha && now != p.repaired_sha) {
         EXPECT_NE(peek(work, 72, 8) & kIncompatCorrupt, 0u) << "mid-repair, the corrupt bit keeps VMs away";
+      }
       const CommandResult u = run_dump({"--undo", journals[0], work}, dir.path());
       EXPECT_LT(u.exit_code, 64) << u.describe();
       EXPECT_EQ(sha256_file(work), p.damaged_sha) << "the journal undoes whatever was written";
@@ -158,7 +159,9 @@ TEST_P(CrashSafety, ACrashDuringAnUndoLeavesItToBeRunAgain) {
     }
     // A crash after the last write (the journal marked undone) has nothing left to do.
     const CommandResult again = run_dump({"--undo", journals[0], work}, dir.path());
-    if (again.err.find("undone already") == std::string::npos) EXPECT_LT(again.exit_code, 64) << again.describe();
+    if (again.err.find("undone already") == std::string::npos) {
+      EXPECT_LT(again.exit_code, 64) << again.describe();
+    }
     EXPECT_EQ(sha256_file(work), p.damaged_sha) << "the same undo, run again, finishes the job";
   }
   EXPECT_TRUE(completed);
@@ -167,7 +170,7 @@ TEST_P(CrashSafety, ACrashDuringAnUndoLeavesItToBeRunAgain) {
 damage::Damaged rebuild_with_snapshots(const TempDir& dir) {
   const std::string p = damage::two_snapshots(dir, true);
   if (p.empty()) return {};
-  damage::Damaged d{p};
+  damage::Damaged d{p, 0, 0, {}};
   if (!poke(p, peek(p, 48, 8), 8, 0)) return {};  // refcount table entry 0 lost: a rebuild
   return d;
 }
