@@ -81,7 +81,8 @@ std::optional<int> parse_options(int argc, char** argv, Options& opt) {
   app.add_option("-o", o_lists, "mount options: ro (default), rw, allow_other, or any libfuse option")
       ->allow_extra_args(false)  // one list per -o: "-o ro IMAGE MNT" keeps its positionals
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  app.set_version_flag("-V,--version", "qcow2fs " QCOW2FS_VERSION);
+  // -v as well, as qcow2-dump (and the well-known tool) spell it.
+  app.set_version_flag("-V,-v,--version", "qcow2fs " QCOW2FS_VERSION);
   app.footer(kFooter);
   try {
     app.parse(argc, argv);

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/io/fs_type.h"
 #include "engine/render/column_text.h"
 #include "engine/render/text_util.h"
 
@@ -69,6 +70,12 @@ void render_header_table(const Image& img, TextSink& out) {
 
   derived(out, "virtual_size", h.size, fmt::to_string(h.size));
   derived(out, "file_size", img.file_size(), fmt::to_string(img.file_size()));
+  // The host filesystem (statfs f_type and its name, one token): "fs_type 0xef53 ext2/ext3".
+  if (const auto magic = fs_magic(img.file().fd())) {
+    const std::string name = fs_type_name(*magic);
+    derived(out, "fs_type", *magic, name.rfind("unknown", 0) == 0 ? "unknown" : token(name));
+  } else
+    derived_text(out, "fs_type", "unknown");
   derived_flag(out, "walkable", img.walkable());
   if (img.walkable()) {
     const Geometry& g = img.geometry();

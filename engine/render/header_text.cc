@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "engine/io/fs_type.h"
 #include "engine/render/extension_text.h"
 #include "engine/render/text_util.h"
 
@@ -44,6 +45,7 @@ void raw_fields(const Image& img, TextSink& out) {
   field_line(out, "backing_file_size", fmt::to_string(h.backing_file_size));
   if (img.extensions().backing_file)
     field_line(out, "backing_file", escape_text(*img.extensions().backing_file));
+  field_line(out, "fs_type", host_fs_type(img.file().fd()));
   field_line(out, "virtual_size", size_bmg(h.size));
   field_line(out, "disk_size", size_bmg(img.file().allocated_bytes()));
   field_line(out, "seek_end", fmt::format("{} [0x{:x}]", size_bmg(img.file_size()), img.file_size()));
