@@ -9,6 +9,7 @@
 #include "cli/exit_codes.h"
 #include "cli/report.h"
 #include "engine/io/image_writer.h"
+#include "engine/io/page_cache.h"
 #include "engine/io/qemu_locks.h"
 #include "engine/util/escape.h"
 
@@ -30,6 +31,10 @@ void Verdict::merge(Verdict other) {
 }
 
 std::optional<int> open_image(const Options& opt, std::unique_ptr<Image>& img) {
+  if (opt.nocache) {
+    // Before the first read, so that not even the header comes from a stale cache.
+    if (Status st = drop_page_cache(opt.image); !st.ok()) return fail(exit_code_for(st), st.message());
+  }
   auto opened = Image::open(opt.image);
   if (!opened.ok()) return fail(exit_code_for(opened.status()), opened.status().message());
   img = std::move(opened).value();
