@@ -108,7 +108,21 @@ void finish_stats(const Image& img, const std::vector<MetaRange>& meta, CheckSta
 Result<CheckResult> check_image(const Image& img, const CheckOptions& opts) {
   CheckResult res;
   std::vector<Finding> header = header_findings(img, opts);
-  auto report = [&](unsigned pct) { if (opts.progress) opts.progress(pct); };
+  unsigned last_percent = ~0U;
+  uint64_t bytes_read = 0;
+  auto report = [&](unsigned pct) {
+    if (opts.table_bytes) *opts.table_bytes = bytes_read;
+    if (pct == last_percent) return;
+    last_percent = pct;
+    if (opts.progress) opts.progress(pct);
+  };
+  // One table read of `total` in a pass that spans [from, from + span) percent.
+  auto table_read = [&](unsigned from, unsigned span) {
+    return [&report, &bytes_read, &img, from, span](size_t done, size_t total) {
+      bytes_read += img.geometry().cluster_size;
+      report(from + static_cast<unsigned>(done * (span - 1) / total));
+    };
+  };
   if (!img.walkable()) {
     res.findings = std::move(header);
     res.status = status_of(res.findings);
@@ -132,12 +146,16 @@ Result<CheckResult> check_image(const Image& img, const CheckOptions& opts) {
   wo.verify_compressed = opts.verify_compressed;
   wo.bulk = opts.bulk;
   wo.cancel = opts.cancel;
+  if (opts.progress || opts.table_bytes) wo.on_table = table_read(0, 50);
   QCOW2_RETURN_IF_ERROR(walk_references(img, layout, sink, &res.stats, wo));
   report(50);
 
   CompareOutput cmp;
   cmp.watch = overlap_candidates(sink.metadata(), sink.counter());
-  QCOW2_RETURN_IF_ERROR(compare_refcounts(img, layout, sink, res.stats, opts.max_suspects, opts.bulk, cmp, opts.cancel));
+  TableProgress on_block;
+  if (opts.progress || opts.table_bytes) on_block = table_read(50, 30);
+  QCOW2_RETURN_IF_ERROR(
+      compare_refcounts(img, layout, sink, res.stats, opts.max_suspects, opts.bulk, cmp, opts.cancel, on_block));
   res.stats.counter_bytes = sink.counter().memory_bytes();
   report(80);
 

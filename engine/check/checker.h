@@ -26,7 +26,13 @@ struct CheckOptions {
   // Count runs of sequential clusters and healthy refcount groups in bulk. The result is the
   // same either way; false (entry by entry) is the reference the tests compare against.
   bool bulk = true;
-  std::function<void(unsigned percent)> progress;  // called as passes complete
+  // Called when the percent done changes: rising from 0 to 100, as the first pass reads its L2
+  // tables (0..49) and the second its refcount blocks (50..79); exactly 50 and 80 when those
+  // passes end, 100 at the end.
+  std::function<void(unsigned percent)> progress;
+  // When set, kept at the bytes of tables (L2 tables, refcount blocks) read so far, before each
+  // progress call: with the time, a rate.
+  uint64_t* table_bytes = nullptr;
   // When set and it becomes true, the check stops soon (between tables) with kCancelled:
   // a mount that is told to stop must not wait for a multi-terabyte check to end.
   const std::atomic<bool>* cancel = nullptr;

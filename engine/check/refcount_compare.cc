@@ -17,9 +17,9 @@ namespace {
 class Comparer {
  public:
   Comparer(const Image& img, const Layout& layout, CountingSink& counted, CheckStats& stats, size_t max_suspects,
-           bool bulk, CompareOutput& out, const std::atomic<bool>* cancel)
+           bool bulk, CompareOutput& out, const std::atomic<bool>* cancel, const TableProgress& on_block)
       : img_(img), layout_(layout), g_(img.geometry()), sink_(counted), counter_(counted.counter()), stats_(stats),
-        max_suspects_(max_suspects), bulk_(bulk), out_(out), cancel_(cancel) {}
+        max_suspects_(max_suspects), bulk_(bulk), out_(out), cancel_(cancel), on_block_(on_block) {}
 
   Status run() {
     // Each block the layout accepted is distinct and inside the file: reading them all costs at
@@ -31,6 +31,7 @@ class Comparer {
       if (layout_.block_ok(i)) blocks.push_back(i);
     PrefetchReader reader(img_.file(), [&](size_t k) { return table[blocks[k]] & ~kRefTableReservedMask; },
                           blocks.size(), g_.cluster_size);
+    size_t blocks_read = 0;
     for (uint64_t i = 0; i < table.size(); ++i) {
       QCOW2_RETURN_IF_ERROR(cancelled_check(cancel_));
       const RefTableEntry e = decode_reftable_entry(table[i], g_);
@@ -41,6 +42,7 @@ class Comparer {
       }
       QCOW2_ASSIGN_OR_RETURN(std::span<const uint8_t> block, reader.next());
       compare_block(i, e.block_offset, first, block);
+      if (on_block_) on_block_(++blocks_read, blocks.size());
     }
     // Clusters beyond what the table can describe have no refcount at all.
     for (uint64_t i = table.size(); i < ((clusters + g_.refblock_entries - 1) >> g_.refblock_bits); ++i)
@@ -227,14 +229,16 @@ class Comparer {
   bool bulk_;
   CompareOutput& out_;
   const std::atomic<bool>* cancel_;
+  const TableProgress& on_block_;
   uint64_t end_cluster_ = 0;
 };
 
 }  // namespace
 
 Status compare_refcounts(const Image& img, const Layout& layout, CountingSink& counted, CheckStats& stats,
-                         size_t max_suspects, bool bulk, CompareOutput& out, const std::atomic<bool>* cancel) {
-  return Comparer(img, layout, counted, stats, max_suspects, bulk, out, cancel).run();
+                         size_t max_suspects, bool bulk, CompareOutput& out, const std::atomic<bool>* cancel,
+                         const TableProgress& on_block) {
+  return Comparer(img, layout, counted, stats, max_suspects, bulk, out, cancel, on_block).run();
 }
 
 }  // namespace qcow2

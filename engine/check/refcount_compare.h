@@ -8,6 +8,7 @@
 
 #include "engine/check/counting_sink.h"
 #include "engine/check/layout.h"
+#include "engine/check/reference_walk.h"
 
 namespace qcow2 {
 
@@ -23,6 +24,6 @@ struct CompareOutput {
 
 Status compare_refcounts(const Image& img, const Layout& layout, CountingSink& counted, CheckStats& stats,
                          size_t max_suspects, bool bulk, CompareOutput& out,
-                         const std::atomic<bool>* cancel = nullptr);
+                         const std::atomic<bool>* cancel = nullptr, const TableProgress& on_block = {});
 
 }  // namespace qcow2

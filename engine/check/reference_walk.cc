@@ -135,10 +135,11 @@ Status walk_references(const Image& img, const Layout& layout, ReferenceSink& si
   const std::vector<L2Table> tables = l1s.distinct();
   PrefetchReader reader(img.file(), [&](size_t i) { return tables[i].offset; }, tables.size(),
                         img.geometry().cluster_size);
-  for (const L2Table& t : tables) {
+  for (size_t i = 0; i < tables.size(); ++i) {
     QCOW2_RETURN_IF_ERROR(cancelled_check(opts.cancel));
     QCOW2_ASSIGN_OR_RETURN(std::span<const uint8_t> table, reader.next());
-    scanner.scan(t, table);
+    scanner.scan(tables[i], table);
+    if (opts.on_table) opts.on_table(i + 1, tables.size());
   }
   return Status::Ok();
 }

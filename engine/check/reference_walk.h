@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "engine/check/layout.h"
@@ -15,10 +16,14 @@
 
 namespace qcow2 {
 
+// Called after each table a pass reads (done of total), for a progress display.
+using TableProgress = std::function<void(size_t done, size_t total)>;
+
 struct WalkOptions {
   bool verify_compressed = true;  // decompress every compressed cluster
   bool bulk = true;               // see CheckOptions::bulk
   const std::atomic<bool>* cancel = nullptr;  // see CheckOptions::cancel
+  TableProgress on_table;         // after each L2 table
 };
 
 // kCancelled once opts.cancel is set (checked between tables).
