@@ -153,6 +153,27 @@ void render_status_banner(const CheckResult& r, const std::string& image_path, c
   }
 }
 
+namespace {
+
+// -p: each data cluster away from where preallocation puts it, as the well-known tool words it
+// ("NOT Prealloc[L1 index] ..."), at most the report's cap, then how many more.
+void prealloc_section(const PreallocReport& p, const Style& st, TextSink& out) {
+  out.print("{}Prealloc Layout:{}\n", st.section(), st.reset());
+  if (!p.checked) {
+    out.print("not checked: the image has snapshots (copy-on-write moves clusters by design)\n");
+    return;
+  }
+  for (const PreallocDeviation& d : p.listed)
+    out.print("{}NOT Prealloc[{}] l2_offset: 0x{:x}, index: {}, data offset: 0x{:x}{}\n", st.error(), d.l1_index,
+              d.l2_offset, d.l2_index, d.data_offset, st.reset());
+  if (p.deviations > p.listed.size())
+    out.print("... and {} more not listed\n", p.deviations - p.listed.size());
+  out.print("{}Prealloc: not in place: {}, data clusters: {}{}\n", st.counter(), p.deviations, p.data_clusters,
+            st.reset());
+}
+
+}  // namespace
+
 void render_check(const Image& img, const CheckResult& r, const CheckTextOptions& opt, const Style& st,
                   TextSink& out) {
   const CheckStats& s = r.stats;
@@ -189,6 +210,10 @@ void render_check(const Image& img, const CheckResult& r, const CheckTextOptions
     out.print("Free Cluster: {}\n", clusters_bytes(s.free_clusters, cs));
     out.print("Defrag Release: {}\n", clusters_bytes(s.defrag_release_clusters, cs));
     out.write(kRule);
+    if (opt.prealloc) {
+      prealloc_section(*opt.prealloc, st, out);
+      out.write(kRule);
+    }
     out.print("{}Summary:{}\n", st.section(), st.reset());
     out.print("preallocation: {}\n", s.preallocation);
     const double total = s.total_clusters ? static_cast<double>(s.total_clusters) : 1.0;

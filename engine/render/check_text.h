@@ -3,6 +3,7 @@
 #pragma once
 
 #include "engine/check/checker.h"
+#include "engine/check/prealloc_layout.h"
 #include "engine/render/style.h"
 #include "engine/render/text_sink.h"
 
@@ -12,6 +13,7 @@ struct CheckTextOptions {
   bool errors = false;  // -m error: every finding with its parent context
   bool show_refcount = true;   // -o refcount|all
   bool show_snapshot = true;   // -o snapshot|all
+  const PreallocReport* prealloc = nullptr;  // -p: a "Prealloc Layout" section before the summary
 };
 
 void render_check(const Image& img, const CheckResult& r, const CheckTextOptions& opt, const Style& st,
