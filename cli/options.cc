@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <cstdlib>
 #include <memory>
 
 #include "cli/exit_codes.h"
@@ -91,6 +92,7 @@ const char* mode_name(Mode m) {
 bool Options::color(bool stdout_is_tty) const {
   if (display == "color") return true;
   if (display == "off" || display == "none") return false;
+  if (const char* no_color = std::getenv("NO_COLOR"); no_color && *no_color) return false;
   return stdout_is_tty && mode != Mode::kDump;
 }
 
@@ -117,6 +119,15 @@ std::optional<int> parse_options(int argc, char** argv, Options& opt) {
   app.add_flag("-b,--base", opt.base, "do not check that the backing file exists");
   app.add_flag("-U,--force-share", opt.force_share,
                "inspect the image even while a running VM holds it for writing (what is read may be torn)");
+  app.add_flag("-c,--compress", opt.compress,
+               "accepted for compatibility: compressed clusters are always decoded and counted");
+  app.add_flag("-p,--prealloc", opt.prealloc,
+               "check/error: list each data cluster not where metadata/full preallocation puts it "
+               "(images without snapshots)");
+  app.add_flag("-N,--nocache", opt.nocache,
+               "drop the image's page cache first, so that what another host wrote is read fresh");
+  app.add_flag("-K,--dmesg", opt.dmesg, "check/error: also write the one-line result to the kernel log (/dev/kmsg)");
+  app.add_flag("-q,--quiet", opt.quiet, "no progress line on a terminal during a check");
   constexpr const char* kDanger = "DANGEROUS (writes the image): ";
   app.add_option("-R,--repair", opt.repair,
                  std::string(kDanger) + "leak | error | all | reuse | rebuild | discard; check, off: no repair")

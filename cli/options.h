@@ -17,6 +17,12 @@ struct Options {
   std::string display;           // -d: color, off (none); empty = decide by the terminal
   bool base = false;             // -b: skip the backing-file existence check
   bool force_share = false;      // -U: inspect an image a running VM holds for writing
+  bool compress = false;         // -c: accepted for the well-known tool's scripts; compressed
+                                 // clusters are always decoded
+  bool prealloc = false;         // -p: list data clusters away from the preallocated layout
+  bool nocache = false;          // -N: drop the image's page cache before reading it
+  bool dmesg = false;            // -K: also write the check's result to the kernel log
+  bool quiet = false;            // -q: no progress line
   std::string image;
 
   // Writing (each DANGEROUS in --help): at most one of them per run.
@@ -45,7 +51,8 @@ struct Options {
   bool json() const { return output == "json"; }
   bool print_tables() const { return output != "refcount"; }
   bool print_refcounts() const { return output != "snapshot"; }
-  // Colour only on a terminal and never in dump mode, unless -d color asks for it.
+  // Colour only on a terminal, never in dump mode and not when NO_COLOR is set (non-empty),
+  // unless -d color asks for it.
   bool color(bool stdout_is_tty) const;
 };
 
