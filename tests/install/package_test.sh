@@ -23,9 +23,11 @@ info=$(dpkg-deb -I "$deb")
 echo "$info"
 depends=$(sed -n 's/^ Depends: //p' <<<"$info")
 [ -n "$depends" ] || fail "no Depends line"
-# Every Debian 12 runtime package the binaries need, named as such.
+# Every Debian 12 runtime package the binaries need, named as such (names compared whole:
+# "libstdc++6" is no pattern).
+names=$(tr ',' '\n' <<<"$depends" | sed 's/^ *//; s/ .*//')
 for pkg in fuse3 libfuse3-3 libfmt9 zlib1g libzstd1 libc6 libstdc++6; do
-  grep -q -E "(^|, )$pkg( \(|,|$)" <<<"$depends" || fail "Depends lacks $pkg: $depends"
+  grep -qxF -- "$pkg" <<<"$names" || fail "Depends lacks $pkg: $depends"
 done
 grep -q '^ Package: qcow2fs$' <<<"$info" || fail "the package is not named qcow2fs"
 
