@@ -1,6 +1,7 @@
 // Every damage recipe, for the suites that run them all (never-writes, proposals, the CLI).
 #pragma once
 
+#include <ostream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -69,6 +70,19 @@ inline const std::vector<std::pair<std::string, Recipe>>& all_recipes() {
       {"l2_unaligned_without_copied", l2_unaligned_without_copied},
   };
   return all;
+}
+
+// A recipe as a test parameter: gtest names each case by `name`.
+struct RecipeParam {
+  std::string name;
+  Recipe make;
+};
+inline void PrintTo(const RecipeParam& p, std::ostream* os) { *os << p.name; }
+
+inline std::vector<RecipeParam> recipe_params() {
+  std::vector<RecipeParam> out;
+  for (const auto& [name, make] : all_recipes()) out.push_back({name, make});
+  return out;
 }
 
 }  // namespace qcow2::test::damage

@@ -16,19 +16,7 @@ namespace qcow2::test {
 namespace {
 
 using damage::Recipe;
-
-struct RecipeParam {
-  std::string name;
-  Recipe make;
-};
-
-void PrintTo(const RecipeParam& p, std::ostream* os) { *os << p.name; }
-
-std::vector<RecipeParam> recipes() {
-  std::vector<RecipeParam> out;
-  for (const auto& [name, make] : damage::all_recipes()) out.push_back({name, make});
-  return out;
-}
+using damage::RecipeParam;
 
 bool settled(const Finding& f) {
   return f.category == Category::kInfo || f.proposed.has_value() || f.resolved_by.has_value();
@@ -103,7 +91,7 @@ TEST_P(Proposals, ApplyingEveryProposalOfOneCheckLeavesNoNewProblem) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(AllDamage, Proposals, ::testing::ValuesIn(recipes()),
+INSTANTIATE_TEST_SUITE_P(AllDamage, Proposals, ::testing::ValuesIn(damage::recipe_params()),
                          [](const auto& info) { return info.param.name; });
 
 }  // namespace

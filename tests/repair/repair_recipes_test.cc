@@ -21,18 +21,7 @@ namespace qcow2::test {
 namespace {
 
 using damage::Recipe;
-
-struct RecipeParam {
-  std::string name;
-  Recipe make;
-};
-void PrintTo(const RecipeParam& p, std::ostream* os) { *os << p.name; }
-
-std::vector<RecipeParam> recipes() {
-  std::vector<RecipeParam> out;
-  for (const auto& [name, make] : damage::all_recipes()) out.push_back({name, make});
-  return out;
-}
+using damage::RecipeParam;
 
 // Settled by what -R all takes: a proposal that is not destructive, or another's.
 bool settled(const Finding& f) {
@@ -158,7 +147,7 @@ TEST_P(RepairAll, NeverTouchesGuestDataAndLeavesTheImageNoWorse) {
   EXPECT_EQ(sha256_file(d.path), damaged_sha) << "undo restores the image byte for byte";
 }
 
-INSTANTIATE_TEST_SUITE_P(AllDamage, RepairAll, ::testing::ValuesIn(recipes()),
+INSTANTIATE_TEST_SUITE_P(AllDamage, RepairAll, ::testing::ValuesIn(damage::recipe_params()),
                          [](const auto& info) { return info.param.name; });
 
 }  // namespace
